@@ -1,0 +1,433 @@
+"""`Exchange`: one request's conversation between the application, the cookie and the store.
+
+Theory of operation
+-------------------
+An exchange is created by `SessionManager.begin` with the request's ``Cookie`` header and
+one clock reading. It hands out store commands one at a time (`next_command`) and is fed
+each command's result (`receive`); a driver (`run_commands`, `run_commands_async`) is the
+loop that does this against a store. It goes through these phases::
+
+    START ──next_command()──► LOADING ──receive(state)──► READY ──finish()──► COMMITTING ──► DONE
+      │                                                     ▲                     │
+      └──────────── no genuine cookie: nothing to load ─────┘         any failure ▼
+                                                                                FAILED
+
+- START: nothing decoded yet. The first `next_command` (an eager load, or the session's
+  loader on first access) decodes the cookie: no genuine cookie, or one past the
+  absolute lifetime, means an empty session and no command; otherwise a `Load`.
+- READY: the application runs and uses `session`.
+- `finish()` (the response is starting) freezes the session: a later change raises
+  `SessionCommittedError`. The commit then hands out the commands the decision table in
+  `_decision` calls for, and ends with `set_cookie` and `vary` for the adapter.
+- A session never loaded by then was never touched: it costs nothing, except an
+  `UpdateTtl` when the TTL policy says every request extends it.
+- A store failure is reported with `fail`, which logs it once and raises
+  `SessionStoreError`; the exchange then sets no cookie.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+from collections.abc import Callable, Generator, Mapping
+from typing import TYPE_CHECKING, Any, Union
+
+from ._commands import Command, Delete, Load, Save, Update, UpdateTtl
+from ._config import TtlExtensionPolicy
+from ._cookie_codec import COOKIE_SIZE_LIMIT, Envelope
+from ._cookie_header import cookie_values
+from ._decision import CookieAction, Incoming, Step, decide
+from ._errors import SessionError, SessionStoreError, SessionTooLarge
+from ._session import Session, SessionStatus
+from ._store import Delta, StoredState
+
+if TYPE_CHECKING:
+    from ._manager import SessionManager
+
+__all__ = ["CookieSource", "Exchange"]
+
+logger = logging.getLogger("coatcheck")
+
+CookieSource = Union[str, Callable[[], "str | None"], None]
+"""A ``Cookie`` header value, ``None``, or a callable returning one of those."""
+
+MAX_COOKIE_CANDIDATES = 4
+"""Same-named cookies tried before giving up (see `_cookie_header` rule 5)."""
+SAVE_ATTEMPTS = 4
+"""A save with a fresh key, then at most three retries if the key turns out taken."""
+
+_Commit = Generator[Command, Any, None]
+
+
+class _Phase(enum.Enum):
+    START = "start"
+    LOADING = "loading"
+    READY = "ready"
+    COMMITTING = "committing"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class Exchange:
+    """One request's session exchange. Create it with `SessionManager.begin`.
+
+    ``session`` is the request's `Session`. After `finish` and the commit commands,
+    ``set_cookie`` holds the ``Set-Cookie`` header value to send (or ``None``) and
+    ``vary`` tells whether to add ``Cookie`` to the ``Vary`` header.
+    """
+
+    __slots__ = (
+        "_after_load",
+        "_commit",
+        "_cookie_source",
+        "_envelope",
+        "_incoming",
+        "_load_requested",
+        "_loaded",
+        "_manager",
+        "_phase",
+        "_result",
+        "now",
+        "session",
+        "set_cookie",
+        "vary",
+    )
+
+    def __init__(self, manager: SessionManager, cookie_source: CookieSource, now: float) -> None:
+        self._manager = manager
+        self._cookie_source = cookie_source
+        self.now = now
+        self._phase = _Phase.START
+        self._after_load = _Phase.READY
+        self._envelope: Envelope | None = None
+        self._incoming: Incoming | None = None
+        self._loaded = False
+        self._load_requested = False
+        self._commit: _Commit | None = None
+        self._result: Any = None
+        self.set_cookie: str | None = None
+        self.vary = False
+        session = Session()
+        session._serializer = manager.config.serializer
+        session._permanent_default = manager.default_permanent
+        self.session = session
+
+    # -- the adapter's verbs -----------------------------------------------------------
+
+    def set_loader(self, loader: Callable[[], None], *, on_mark: bool) -> None:
+        """Run ``loader`` on the session's first use (it must load it, or raise).
+
+        With ``on_mark`` the loader also runs when the session is merely marked accessed
+        (``request.session`` in Starlette, ``flask.session``), so that C-level readers such
+        as ``json.dumps`` see the loaded state; use it for loaders that can run inline.
+        """
+        if not self._loaded:
+            self.session._loader = loader
+            self.session._load_on_mark = on_mark
+
+    def next_command(self) -> Command | None:
+        """The next store command to run, or ``None`` when there is nothing to do now."""
+        phase = self._phase
+        if phase is _Phase.COMMITTING:
+            return self._next_commit_command()
+        if phase is _Phase.LOADING:
+            raise RuntimeError("receive() the result of the Load command first")
+        if phase is _Phase.FAILED or self._loaded:
+            return None
+        if phase is _Phase.START or self._load_requested:
+            return self._start_load()
+        return None
+
+    def request_load(self) -> None:
+        """Ask for the session's state even after the commit (a read in a streaming body).
+
+        Before the commit the first `next_command` loads anyway; after it, only a
+        requested load does, so running a driver on a finished exchange is harmless.
+        """
+        self._load_requested = True
+
+    def receive(self, result: Any) -> None:
+        """Feed the result of the command `next_command` returned last."""
+        if self._phase is _Phase.LOADING:
+            self._phase = self._after_load
+            self._install(result)
+        elif self._phase is _Phase.COMMITTING:
+            self._result = result
+        else:
+            raise RuntimeError(f"no command is waiting for a result (phase {self._phase.value})")
+
+    def fail(self, command: Command, error: BaseException) -> SessionStoreError:
+        """Report that the store raised ``error`` running ``command``.
+
+        Logs one error on the ``coatcheck`` logger, moves the exchange to its failed state
+        (no cookie will be set) and returns the `SessionStoreError` for the caller to
+        raise.
+        """
+        self._phase = _Phase.FAILED
+        self.set_cookie = None
+        if isinstance(error, SessionStoreError):
+            failure = error
+        else:
+            failure = SessionStoreError(
+                f"session store failed during {type(command).__name__}: {error!r}"
+            )
+            failure.__cause__ = error
+        logger.error(
+            "session store failed during %s: %s",
+            type(command).__name__,
+            error,
+            exc_info=(type(error), error, error.__traceback__),
+        )
+        self._break_loader(failure)
+        return failure
+
+    def finish(self) -> None:
+        """The response is starting: freeze the session and prepare the commit.
+
+        Run the driver afterwards until `next_command` returns ``None`` (or check `done`
+        first: an untouched request usually needs no command at all).
+        """
+        if self._phase in (_Phase.COMMITTING, _Phase.DONE, _Phase.FAILED):
+            return
+        if self._phase is _Phase.LOADING:
+            raise RuntimeError("finish() while a Load is in flight")
+        session = self.session
+        session._committed = True
+        if not self._loaded and not self._manager.extends_untouched:
+            self.vary = session._accessed
+            self._phase = _Phase.DONE
+            return
+        self._commit = self._commit_loaded() if self._loaded else self._commit_untouched()
+        self._result = None
+        self._phase = _Phase.COMMITTING
+
+    @property
+    def done(self) -> bool:
+        """True once the commit is complete (or failed): no more commands will come."""
+        return self._phase in (_Phase.DONE, _Phase.FAILED)
+
+    @property
+    def failed(self) -> bool:
+        """True if the store failed or the commit raised; no cookie is set then."""
+        return self._phase is _Phase.FAILED
+
+    # -- loading -------------------------------------------------------------------------
+
+    def _decode(self) -> Envelope | None:
+        if self._incoming is not None:
+            return self._envelope
+        manager = self._manager
+        source = self._cookie_source
+        header = source() if callable(source) else source
+        envelope = None
+        if header:
+            values = cookie_values(header, manager.config.cookie_name)
+            for value in values[:MAX_COOKIE_CANDIDATES]:
+                envelope = manager.codec.decode(value)
+                if envelope is not None:
+                    break
+            else:
+                if values:
+                    logger.debug(
+                        "ignoring %d invalid %r cookie(s)", len(values), manager.config.cookie_name
+                    )
+        self._envelope = envelope
+        if envelope is None:
+            self._incoming = Incoming.NONE
+        elif self._past_absolute_lifetime(envelope.created_at):
+            self._incoming = Incoming.STALE_ABSOLUTE
+        else:
+            # Live or stale: the store decides.
+            self._incoming = Incoming.LIVE
+        return envelope
+
+    def _past_absolute_lifetime(self, created_at: float) -> bool:
+        lifetime = self._manager.config.absolute_lifetime
+        return lifetime is not None and self.now >= created_at + lifetime.total_seconds()
+
+    def _start_load(self) -> Load | None:
+        envelope = self._decode()
+        if self._phase is _Phase.START:
+            self._phase = _Phase.READY
+        if envelope is None or self._incoming is not Incoming.LIVE:
+            self._install(None)
+            return None
+        # Usually READY; DONE for a first read after an untouched commit.
+        self._after_load = self._phase
+        self._phase = _Phase.LOADING
+        return Load(envelope.session_key, self.now)
+
+    def _install(self, stored: StoredState | None) -> None:
+        """Fill the session from a `Load` result (``None`` or garbage: stale)."""
+        session = self.session
+        envelope = self._envelope
+        texts: Mapping[str, str] = {}
+        values: dict[str, Any] = {}
+        if stored is not None and envelope is not None:
+            try:
+                loads = self._manager.config.serializer.loads
+                state = stored.state
+                for key, text in state.items():
+                    if type(key) is not str or type(text) is not str:
+                        raise TypeError("stored keys and values must be str")
+                    values[key] = loads(text)
+                texts = state
+            except Exception as exc:
+                logger.debug("treating an unreadable stored session as stale: %r", exc)
+                stored = None
+                values = {}
+        if envelope is not None and stored is not None:
+            session._new = False
+            session._created_at = envelope.created_at
+            session._expires_at = stored.expires_at
+            session._permanent = envelope.permanent
+        elif self._incoming is Incoming.LIVE:
+            self._incoming = Incoming.STALE
+        default = session._permanent_default
+        session._permanent_loaded = default if session._permanent is None else session._permanent
+        self._loaded = True
+        session._fill(texts, values)
+
+    def _break_loader(self, failure: SessionError) -> None:
+        def broken() -> None:
+            raise failure
+
+        if not self._loaded:
+            self.session._loader = broken
+
+    # -- committing ----------------------------------------------------------------------
+
+    def _next_commit_command(self) -> Command | None:
+        commit = self._commit
+        assert commit is not None
+        try:
+            command = commit.send(self._result)
+        except StopIteration:
+            self._phase = _Phase.DONE
+            self.vary = self.session._accessed or self.set_cookie is not None
+            return None
+        except BaseException as exc:
+            self._phase = _Phase.FAILED
+            self.set_cookie = None
+            if isinstance(exc, SessionStoreError):
+                logger.error("session store failed: %s", exc)
+            raise
+        self._result = None
+        return command
+
+    def _commit_untouched(self) -> _Commit:
+        """An untouched session under a policy that extends every request's TTL."""
+        envelope = self._decode()
+        if envelope is None:
+            return
+        if self._incoming is Incoming.STALE_ABSOLUTE:
+            yield Delete(envelope.session_key)
+            self.set_cookie = self._manager.formatter.removal
+            return
+        permanent = self.session._permanent_default if envelope.permanent is None else envelope.permanent
+        plan = self._manager.plan(permanent)
+        if plan.policy is not TtlExtensionPolicy.ON_EVERY_REQUEST:
+            return
+        ttl = self._capped(plan.ttl, envelope.created_at)
+        result = yield UpdateTtl(envelope.session_key, ttl, self.now)
+        if result is None:
+            self.set_cookie = self._manager.formatter.removal
+        elif plan.max_age is not None or result != envelope.session_key or envelope.key_index:
+            self._set(result, envelope.created_at, envelope.permanent, plan.max_age, ttl, {})
+
+    def _commit_loaded(self) -> _Commit:
+        session = self.session
+        manager = self._manager
+        envelope = self._envelope
+        incoming = self._incoming
+        assert incoming is not None
+        status, changed, removed = session._outcome()
+        empty = not dict.__len__(session)
+        permanent = session._permanent_default if session._permanent is None else session._permanent
+        plan = manager.plan(permanent)
+        decision = decide(incoming, status, empty, plan.policy)
+        if not decision.steps and decision.cookie is CookieAction.NOTHING:
+            return
+
+        # A session that starts over (new, stale or purged) starts its lifetime now.
+        if envelope is None or incoming is not Incoming.LIVE or session._purged:
+            created_at = self.now
+        else:
+            created_at = envelope.created_at
+        ttl = self._capped(plan.ttl, created_at)
+        state: dict[str, str] = {}
+        if not empty:
+            loaded_text = session._loaded_text or {}
+            state = {
+                key: changed[key] if key in changed else loaded_text[key]
+                for key in dict.keys(session)
+            }
+        old_key = envelope.session_key if envelope is not None else ""
+        session_key: str | None = old_key
+        for step in decision.steps:
+            if step is Step.SAVE:
+                session_key = yield from self._save(state, ttl)
+            elif step is Step.UPDATE:
+                session_key = yield Update(old_key, state, Delta(changed, removed), ttl, self.now)
+                if session_key is None:
+                    # The session expired or was deleted meanwhile: keep the state anyway.
+                    session_key = yield from self._save(state, ttl)
+            elif step is Step.UPDATE_TTL:
+                session_key = yield UpdateTtl(old_key, ttl, self.now)
+            else:
+                yield Delete(old_key)
+        if session_key is not None and decision.steps and decision.steps[0] is not Step.DELETE:
+            session._expires_at = self.now + ttl
+
+        rotated = envelope is not None and envelope.key_index > 0
+        cookie = decision.cookie
+        if cookie is CookieAction.REMOVE or session_key is None:
+            self.set_cookie = manager.formatter.removal
+        elif cookie is CookieAction.SET or (
+            cookie is CookieAction.SET_IF_MOVED
+            and (plan.max_age is not None or session_key != old_key or rotated)
+        ):
+            self._set(session_key, created_at, session._permanent, plan.max_age, ttl, state)
+        elif cookie is CookieAction.SET_IF_ROTATED and rotated:
+            max_age = plan.max_age
+            if max_age is not None and session._expires_at is not None:
+                max_age = max(0, int(session._expires_at - self.now))
+            self._set(session_key, created_at, session._permanent, max_age, ttl, state)
+
+    def _save(self, state: Mapping[str, str], ttl: int) -> Generator[Command, Any, str]:
+        for _ in range(SAVE_ATTEMPTS):
+            result = yield Save(self._manager.new_session_key(), state, ttl, self.now)
+            if result is not None:
+                return str(result)
+        raise SessionStoreError(
+            f"the store reported {SAVE_ATTEMPTS} freshly drawn session keys as taken; "
+            "is its save() returning None for free keys?"
+        )
+
+    def _capped(self, ttl: int, created_at: float) -> int:
+        """``ttl``, shortened so the session never outlives its absolute lifetime."""
+        lifetime = self._manager.config.absolute_lifetime
+        if lifetime is None:
+            return ttl
+        remaining = int(created_at + lifetime.total_seconds() - self.now)
+        return max(0, min(ttl, remaining))
+
+    def _set(
+        self,
+        session_key: str,
+        created_at: float,
+        permanent: bool | None,
+        max_age: int | None,
+        ttl: int,
+        state: Mapping[str, str],
+    ) -> None:
+        manager = self._manager
+        if max_age is not None:
+            max_age = min(max_age, ttl)
+        value = manager.codec.encode(session_key, created_at, permanent)
+        header = manager.formatter.set(value, max_age, self.now)
+        size = len(manager.config.cookie_name) + 1 + len(value)
+        if size > COOKIE_SIZE_LIMIT:
+            biggest = sorted(state, key=lambda key: len(state[key]), reverse=True)[:3]
+            raise SessionTooLarge(size, COOKIE_SIZE_LIMIT, biggest)
+        self.set_cookie = header

@@ -1,0 +1,44 @@
+"""Debian's chromium, headless, driven by Playwright for Python (never a downloaded browser)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+import pytest
+
+from .binaries import require_binary
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+]
+
+
+def launch_chromium() -> Iterator[Browser]:
+    """Yield a headless chromium browser; skips (fails under CI) when it is missing."""
+    executable = require_binary("chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=executable, headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Browser]:
+    """A session-wide headless chromium (Debian's /usr/bin/chromium)."""
+    yield from launch_chromium()
