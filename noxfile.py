@@ -26,10 +26,7 @@ def _package_paths() -> list[str]:
 def _install_packages(session: nox.Session, *, editable: bool = False) -> None:
     """Install every package of the working tree in one resolver run."""
     paths = _package_paths()
-    if editable:
-        args = [arg for path in paths for arg in ("-e", path)]
-    else:
-        args = paths
+    args = [arg for path in paths for arg in ("-e", path)] if editable else paths
     session.install(*args)
 
 
@@ -68,8 +65,13 @@ def typecheck(session: nox.Session) -> None:
     """``mypy --strict`` over the packages, the tests, the examples and this file."""
     _install_packages(session, editable=True)
     session.install(
-        "-r", "requirements/typecheck.txt", "-r", "requirements/tests.txt", "-r",
-        "requirements/bench.txt", "nox",
+        "-r",
+        "requirements/typecheck.txt",
+        "-r",
+        "requirements/tests.txt",
+        "-r",
+        "requirements/bench.txt",
+        "nox",
     )
     session.run("mypy", "--strict", *PYTHON_FILES)
 

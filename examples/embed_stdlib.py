@@ -14,6 +14,7 @@ Run it with ``nox -s demo -- --embed`` or ``python examples/embed_stdlib.py``.
 
 from __future__ import annotations
 
+import contextlib
 import html
 import os
 import sys
@@ -123,11 +124,8 @@ def create_server(host: str, port: int) -> ThreadingHTTPServer:
 
 def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
     """Serve until interrupted."""
-    with create_server(host, port) as server:
-        try:
-            server.serve_forever()
-        except KeyboardInterrupt:
-            pass
+    with create_server(host, port) as server, contextlib.suppress(KeyboardInterrupt):
+        server.serve_forever()
 
 
 if __name__ == "__main__":

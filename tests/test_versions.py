@@ -3,15 +3,9 @@
 from __future__ import annotations
 
 import re
-import sys
 from pathlib import Path
 
 import pytest
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = {
@@ -35,9 +29,9 @@ def test_versions_agree_and_adapters_pin_the_core() -> None:
         if not (ROOT / "packages" / folder / "pyproject.toml").exists():
             pytest.fail(f"packages/{folder} has no pyproject.toml")
         assert _version(folder, module) == core, folder
-        project = tomllib.loads((ROOT / "packages" / folder / "pyproject.toml").read_text())["project"]
+        pyproject = (ROOT / "packages" / folder / "pyproject.toml").read_text()
         if folder != "core":
-            assert f"coatcheck=={core}" in project["dependencies"], folder
+            assert f'"coatcheck=={core}"' in pyproject, folder
         assert (ROOT / "packages" / folder / "src" / module / "py.typed").exists(), folder
         assert (ROOT / "packages" / folder / "README.md").exists(), folder
 

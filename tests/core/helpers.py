@@ -126,6 +126,4 @@ def manager(
     clock: Clock | None = None,
     keys: tuple[Key, ...] = (KEY,),
 ) -> SessionManager:
-    return SessionManager(
-        key=keys, config=config, now=clock or Clock(), token=counting_token()
-    )
+    return SessionManager(key=keys, config=config, now=clock or Clock(), token=counting_token())

@@ -117,7 +117,7 @@ def test_ttls_accept_whole_seconds_and_timedeltas(ttl: int | timedelta) -> None:
     expected = ttl if isinstance(ttl, timedelta) else timedelta(seconds=ttl)
     assert BrowserSession(state_ttl=ttl).state_ttl == expected
     assert PersistentSession(session_ttl=ttl).session_ttl == expected
-    assert SessionConfig(absolute_lifetime=ttl).absolute_lifetime == expected  # type: ignore[arg-type]
+    assert SessionConfig(absolute_lifetime=ttl).absolute_lifetime == expected
 
 
 @pytest.mark.parametrize("ttl", [-1, timedelta(seconds=-1)])
@@ -127,7 +127,7 @@ def test_negative_ttls_are_refused(ttl: int | timedelta) -> None:
     with pytest.raises(ValueError, match="negative"):
         PersistentSession(session_ttl=ttl)
     with pytest.raises(ValueError, match="negative"):
-        SessionConfig(absolute_lifetime=ttl)  # type: ignore[arg-type]
+        SessionConfig(absolute_lifetime=ttl)
 
 
 def test_fractional_and_non_numeric_ttls_are_refused() -> None:
@@ -136,7 +136,7 @@ def test_fractional_and_non_numeric_ttls_are_refused() -> None:
     with pytest.raises(TypeError):
         BrowserSession(state_ttl=1.5)  # type: ignore[arg-type]
     with pytest.raises(TypeError):
-        PersistentSession(session_ttl=True)  # type: ignore[arg-type]
+        PersistentSession(session_ttl=True)
 
 
 def test_policy_and_lifecycle_types_are_checked() -> None:

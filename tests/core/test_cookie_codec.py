@@ -22,7 +22,9 @@ created = st.floats(min_value=0, max_value=4e9, allow_nan=False)
 permanent = st.sampled_from([None, True, False])
 
 
-def codec(mode: CookieContentSecurity, keys: tuple[Key, ...] = KEYS, name: str = "session") -> CookieCodec:
+def codec(
+    mode: CookieContentSecurity, keys: tuple[Key, ...] = KEYS, name: str = "session"
+) -> CookieCodec:
     return CookieCodec(name, keys, mode, os.urandom)
 
 
@@ -36,14 +38,18 @@ def unb64(text: str) -> bytes:
 
 @pytest.mark.parametrize("mode", MODES)
 @given(key=session_keys, created_at=created, flag=permanent)
-def test_round_trip(mode: CookieContentSecurity, key: str, created_at: float, flag: bool | None) -> None:
+def test_round_trip(
+    mode: CookieContentSecurity, key: str, created_at: float, flag: bool | None
+) -> None:
     value = codec(mode).encode(key, created_at, flag)
     assert codec(mode).decode(value) == Envelope(key, created_at, flag, 0)
 
 
 @pytest.mark.parametrize("mode", MODES)
 @given(key=session_keys, data=st.data())
-def test_any_bit_flip_is_rejected(mode: CookieContentSecurity, key: str, data: st.DataObject) -> None:
+def test_any_bit_flip_is_rejected(
+    mode: CookieContentSecurity, key: str, data: st.DataObject
+) -> None:
     raw = bytearray(unb64(codec(mode).encode(key, 1.0, None)))
     bit = data.draw(st.integers(0, len(raw) * 8 - 1))
     raw[bit // 8] ^= 1 << (bit % 8)
@@ -52,7 +58,9 @@ def test_any_bit_flip_is_rejected(mode: CookieContentSecurity, key: str, data: s
 
 @pytest.mark.parametrize("mode", MODES)
 @given(key=session_keys, data=st.data())
-def test_any_text_change_is_rejected(mode: CookieContentSecurity, key: str, data: st.DataObject) -> None:
+def test_any_text_change_is_rejected(
+    mode: CookieContentSecurity, key: str, data: st.DataObject
+) -> None:
     value = codec(mode).encode(key, 1.0, True)
     kind = data.draw(st.sampled_from(["truncate", "extend", "replace", "insert"]))
     if kind == "truncate":

@@ -11,10 +11,12 @@ from werkzeug.http import parse_cookie
 from coatcheck import cookie_pairs, cookie_values, join_cookie_headers
 
 # RFC 6265: token names and cookie-octet values (no space, quote, comma, semicolon, backslash).
-TOKEN = st.text(alphabet="!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ", min_size=1, max_size=12)
-OCTETS = "".join(
-    chr(c) for c in range(0x21, 0x7F) if chr(c) not in '",;\\'
+TOKEN = st.text(
+    alphabet="!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ",
+    min_size=1,
+    max_size=12,
 )
+OCTETS = "".join(chr(c) for c in range(0x21, 0x7F) if chr(c) not in '",;\\')
 VALUE = st.text(alphabet=OCTETS, max_size=40)
 SPACE = st.sampled_from(["", " ", "  ", "\t"])
 
@@ -31,7 +33,9 @@ def well_formed_headers(draw: st.DrawFn) -> tuple[str, list[tuple[str, str]]]:
 
 
 @given(well_formed_headers())
-def test_agrees_with_werkzeug_on_well_formed_headers(case: tuple[str, list[tuple[str, str]]]) -> None:
+def test_agrees_with_werkzeug_on_well_formed_headers(
+    case: tuple[str, list[tuple[str, str]]],
+) -> None:
     header, pairs = case
     assert cookie_pairs(header) == pairs
     # werkzeug's MultiDict groups duplicates by name, keeping their order.
@@ -42,7 +46,9 @@ def test_agrees_with_werkzeug_on_well_formed_headers(case: tuple[str, list[tuple
 
 
 @given(well_formed_headers())
-def test_agrees_with_starlette_on_well_formed_headers(case: tuple[str, list[tuple[str, str]]]) -> None:
+def test_agrees_with_starlette_on_well_formed_headers(
+    case: tuple[str, list[tuple[str, str]]],
+) -> None:
     header, _ = case
     # Starlette keeps the last of duplicate names; so does a dict built from our pairs.
     assert dict(cookie_pairs(header)) == {k: v for k, v in cookie_parser(header).items() if k}

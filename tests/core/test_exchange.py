@@ -46,7 +46,9 @@ def client(cfg: SessionConfig | None = None, **kwargs: Any) -> tuple[Client, Rec
     return Client(manager(cfg or config(), clock=clock, **kwargs), store), store, clock
 
 
-def logged_in(cfg: SessionConfig | None = None, **kwargs: Any) -> tuple[Client, RecordingStore, Clock]:
+def logged_in(
+    cfg: SessionConfig | None = None, **kwargs: Any
+) -> tuple[Client, RecordingStore, Clock]:
     browser, store, clock = client(cfg, **kwargs)
     browser.request(lambda session: session.update(user="ann", items=[1]))
     store.calls.clear()
@@ -135,7 +137,7 @@ def test_stale_then_written_saves_fresh_without_delete() -> None:
 
 
 def test_expiry_is_exclusive_and_ttl_zero_dies_at_once() -> None:
-    browser, store, clock = logged_in(config(lifecycle=BrowserSession(state_ttl=60)))
+    browser, _, clock = logged_in(config(lifecycle=BrowserSession(state_ttl=60)))
     clock.advance(59.999)
     assert browser.request(lambda s: s.get("user")).session == {"user": "ann", "items": [1]}
     clock.advance(0.001)
@@ -174,7 +176,9 @@ def test_absolute_lifetime_then_written_saves_new_and_deletes_old() -> None:
 
 def test_absolute_lifetime_caps_ttl_and_max_age() -> None:
     browser, _, clock = client(
-        config(lifecycle=PersistentSession(session_ttl=3600), absolute_lifetime=timedelta(minutes=50))
+        config(
+            lifecycle=PersistentSession(session_ttl=3600), absolute_lifetime=timedelta(minutes=50)
+        )
     )
     browser.request(lambda s: s.__setitem__("a", 1))
     clock.advance(40 * 60)
@@ -336,7 +340,9 @@ def test_on_every_request_resends_a_persistent_cookie() -> None:
 
 def test_on_every_request_with_the_cookie_store_moves_the_embedded_expiry() -> None:
     clock = Clock()
-    browser = Client(manager(config(lifecycle=BrowserSession(60, EVERY)), clock=clock), CookieStore())
+    browser = Client(
+        manager(config(lifecycle=BrowserSession(60, EVERY)), clock=clock), CookieStore()
+    )
     browser.request(lambda s: s.__setitem__("a", 1))
     for _ in range(3):
         clock.advance(50)
@@ -377,14 +383,24 @@ def test_persistent_session_cookie_has_max_age_and_expires() -> None:
     assert attributes["Expires"] == "Wed, 15 Nov 2023 00:13:20 GMT"
 
 
+def remember_me(session: Session) -> None:
+    session["a"] = 1
+    session.permanent = True
+
+
+def forget_me(session: Session) -> None:
+    session["a"] = 1
+    session.permanent = False
+
+
 def test_permanent_override_in_both_directions() -> None:
     browser, _, _ = client(config(lifecycle=BrowserSession(state_ttl=100)))
-    exchange = browser.request(lambda s: (s.__setitem__("a", 1), setattr(s, "permanent", True)))
+    exchange = browser.request(remember_me)
     assert cookie_attributes(exchange.set_cookie)["Max-Age"] == "100"
     exchange = browser.request(lambda s: setattr(s, "permanent", False))
     assert "Max-Age" not in cookie_attributes(exchange.set_cookie)
     persistent, _, _ = client(config(lifecycle=PersistentSession(session_ttl=100)))
-    exchange = persistent.request(lambda s: (s.__setitem__("a", 1), setattr(s, "permanent", False)))
+    exchange = persistent.request(forget_me)
     assert "Max-Age" not in cookie_attributes(exchange.set_cookie)
 
 
@@ -394,7 +410,7 @@ def test_permanent_lifecycle_applies_to_permanent_sessions() -> None:
         permanent_lifecycle=PersistentSession(session_ttl=3600, ttl_extension_policy=EVERY),
     )
     browser, store, clock = client(cfg)
-    browser.request(lambda s: (s.__setitem__("a", 1), setattr(s, "permanent", True)))
+    browser.request(remember_me)
     clock.advance(1800)
     exchange = browser.request()  # untouched: the cookie says it is permanent, so extend
     assert store.methods()[-1] == "update_ttl"
@@ -483,23 +499,32 @@ def test_unserializable_value_names_its_key() -> None:
 def test_signed_and_private_both_work_end_to_end(security: CookieContentSecurity) -> None:
     browser = Client(manager(config(cookie_content_security=security)), CookieStore())
     browser.request(lambda s: s.update(user="\u00e9l\u00e8ve", n=[1, {"x": None}]))
-    assert browser.request(lambda s: dict(s)).session == {"user": "\u00e9l\u00e8ve", "n": [1, {"x": None}]}
+    assert browser.request(lambda s: dict(s)).session == {
+        "user": "\u00e9l\u00e8ve",
+        "n": [1, {"x": None}],
+    }
 
 
 # -- failures ----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("method", "handler"), [
-    ("load", lambda s: s.get("user")),
-    ("update", lambda s: s.__setitem__("user", "bob")),
-    ("delete", lambda s: s.purge()),
-])
+@pytest.mark.parametrize(
+    ("method", "handler"),
+    [
+        ("load", lambda s: s.get("user")),
+        ("update", lambda s: s.__setitem__("user", "bob")),
+        ("delete", lambda s: s.purge()),
+    ],
+)
 def test_store_failure_is_one_logged_error_and_no_cookie(
     method: str, handler: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
     browser, store, _ = logged_in()
     store.fail_on = {method}
-    with caplog.at_level(logging.ERROR, logger="coatcheck"), pytest.raises(SessionStoreError) as raised:
+    with (
+        caplog.at_level(logging.ERROR, logger="coatcheck"),
+        pytest.raises(SessionStoreError) as raised,
+    ):
         browser.request(handler)
     assert isinstance(raised.value.__cause__, ConnectionError)
     errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
@@ -547,10 +572,14 @@ def test_the_async_driver_matches_the_sync_one() -> None:
         async def load(self, key: str, *, now: float) -> StoredState | None:
             return self.inner.load(key, now=now)
 
-        async def save(self, key: str, state: Mapping[str, str], *, ttl: int, now: float) -> str | None:
+        async def save(
+            self, key: str, state: Mapping[str, str], *, ttl: int, now: float
+        ) -> str | None:
             return self.inner.save(key, state, ttl=ttl, now=now)
 
-        async def update(self, key: str, state: Mapping[str, str], delta: Delta, *, ttl: int, now: float) -> str | None:
+        async def update(
+            self, key: str, state: Mapping[str, str], delta: Delta, *, ttl: int, now: float
+        ) -> str | None:
             return self.inner.update(key, state, delta, ttl=ttl, now=now)
 
         async def update_ttl(self, key: str, *, ttl: int, now: float) -> str | None:

@@ -7,8 +7,21 @@ import subprocess
 import sys
 
 FORBIDDEN = (
-    "asyncio", "anyio", "trio", "socket", "ssl", "select", "selectors", "redis",
-    "starlette", "flask", "werkzeug", "hypothesis", "http", "email", "urllib",
+    "asyncio",
+    "anyio",
+    "trio",
+    "socket",
+    "ssl",
+    "select",
+    "selectors",
+    "redis",
+    "starlette",
+    "flask",
+    "werkzeug",
+    "hypothesis",
+    "http",
+    "email",
+    "urllib",
 )
 
 

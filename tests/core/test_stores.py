@@ -28,8 +28,9 @@ json_values = st.recursive(
     | st.integers(-(2**63), 2**63)
     | st.floats(allow_nan=False, allow_infinity=False)
     | st.text(max_size=20),
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4)
+    ),
     max_leaves=12,
 )
 states = st.dictionaries(st.text(min_size=1, max_size=10), json_values, min_size=1, max_size=6)
@@ -69,7 +70,16 @@ def test_cookie_store_embeds_issued_at_and_expiry() -> None:
 
 @pytest.mark.parametrize(
     "record",
-    ["", "1:2:3", "2:1:9e99:{}", "1:x:9e99:{}", "1:1:nan:{}", "1:1:inf:{}", "1:1:9e99:[]", "1:1:9e99:{"],
+    [
+        "",
+        "1:2:3",
+        "2:1:9e99:{}",
+        "1:x:9e99:{}",
+        "1:1:nan:{}",
+        "1:1:inf:{}",
+        "1:1:9e99:[]",
+        "1:1:9e99:{",
+    ],
 )
 def test_cookie_store_treats_malformed_records_as_no_session(record: str) -> None:
     store = CookieStore()

@@ -7,7 +7,7 @@ a sync store (`run`) and for an async one (`run_async`); the drivers need no dis
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import NamedTuple, Union
+from typing import NamedTuple
 
 from ._store import AsyncSessionStore, Delta, SessionStore, StoredState
 
@@ -61,9 +61,7 @@ class Update(NamedTuple):
 
     async def run_async(self, store: AsyncSessionStore) -> str | None:
         """Execute on an async store."""
-        return await store.update(
-            self.key, self.state, self.delta, ttl=self.ttl, now=self.now
-        )
+        return await store.update(self.key, self.state, self.delta, ttl=self.ttl, now=self.now)
 
 
 class UpdateTtl(NamedTuple):
@@ -96,5 +94,5 @@ class Delete(NamedTuple):
         await store.delete(self.key)
 
 
-Command = Union[Load, Save, Update, UpdateTtl, Delete]
+Command = Load | Save | Update | UpdateTtl | Delete
 """Any of the five store commands."""

@@ -12,7 +12,7 @@ import logging
 import re
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Literal, Union
+from typing import Literal
 
 from ._serializer import JSONSerializer, Serializer
 
@@ -68,7 +68,7 @@ def _seconds(value: timedelta | int, what: str) -> timedelta:
     return delta
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class BrowserSession:
     """The cookie lives until the browser closes; the store keeps the state ``state_ttl``.
 
@@ -77,12 +77,17 @@ class BrowserSession:
     ``Max-Age`` and ``Expires``.
     """
 
-    state_ttl: timedelta = DAY
-    ttl_extension_policy: TtlExtensionPolicy = TtlExtensionPolicy.ON_STATE_CHANGES
+    state_ttl: timedelta
+    ttl_extension_policy: TtlExtensionPolicy
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "state_ttl", _seconds(self.state_ttl, "state_ttl"))
-        _check_policy(self.ttl_extension_policy)
+    def __init__(
+        self,
+        state_ttl: timedelta | int = DAY,
+        ttl_extension_policy: TtlExtensionPolicy = TtlExtensionPolicy.ON_STATE_CHANGES,
+    ) -> None:
+        object.__setattr__(self, "state_ttl", _seconds(state_ttl, "state_ttl"))
+        _check_policy(ttl_extension_policy)
+        object.__setattr__(self, "ttl_extension_policy", ttl_extension_policy)
 
     @property
     def ttl_seconds(self) -> int:
@@ -90,7 +95,7 @@ class BrowserSession:
         return int(self.state_ttl.total_seconds())
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class PersistentSession:
     """The cookie carries ``Max-Age`` and ``Expires`` of ``session_ttl``; so does the state.
 
@@ -98,12 +103,17 @@ class PersistentSession:
     (no ``Max-Age``) instead, with the same time to live in the store.
     """
 
-    session_ttl: timedelta = DAY
-    ttl_extension_policy: TtlExtensionPolicy = TtlExtensionPolicy.ON_STATE_CHANGES
+    session_ttl: timedelta
+    ttl_extension_policy: TtlExtensionPolicy
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "session_ttl", _seconds(self.session_ttl, "session_ttl"))
-        _check_policy(self.ttl_extension_policy)
+    def __init__(
+        self,
+        session_ttl: timedelta | int = DAY,
+        ttl_extension_policy: TtlExtensionPolicy = TtlExtensionPolicy.ON_STATE_CHANGES,
+    ) -> None:
+        object.__setattr__(self, "session_ttl", _seconds(session_ttl, "session_ttl"))
+        _check_policy(ttl_extension_policy)
+        object.__setattr__(self, "ttl_extension_policy", ttl_extension_policy)
 
     @property
     def ttl_seconds(self) -> int:
@@ -111,14 +121,12 @@ class PersistentSession:
         return int(self.session_ttl.total_seconds())
 
 
-Lifecycle = Union[BrowserSession, PersistentSession]
+Lifecycle = BrowserSession | PersistentSession
 
 
 def _check_policy(policy: object) -> None:
     if not isinstance(policy, TtlExtensionPolicy):
-        raise ValueError(
-            f"ttl_extension_policy must be a TtlExtensionPolicy, got {policy!r}"
-        )
+        raise ValueError(f"ttl_extension_policy must be a TtlExtensionPolicy, got {policy!r}")
 
 
 def _check_attribute(value: str, what: str) -> None:
@@ -136,9 +144,10 @@ class SessionConfig:
     """How the session cookie is built and how long sessions live.
 
     All fields are validated on construction; see the README for each option.
-    ``permanent_lifecycle``, when set, applies to sessions marked `Session.permanent`
-    ("remember me") instead of ``lifecycle``. ``serializer`` turns session values into
-    text (JSON by default).
+    ``absolute_lifetime`` (a `timedelta` or whole seconds, stored as a `timedelta`) ends a
+    session that long after it was created, however active. ``permanent_lifecycle``, when
+    set, applies to sessions marked `Session.permanent` ("remember me") instead of
+    ``lifecycle``. ``serializer`` turns session values into text (JSON by default).
     """
 
     cookie_name: str = "session"
@@ -150,12 +159,12 @@ class SessionConfig:
     cookie_partitioned: bool = False
     cookie_content_security: CookieContentSecurity = CookieContentSecurity.PRIVATE
     lifecycle: Lifecycle = field(default_factory=BrowserSession)
-    absolute_lifetime: timedelta | None = None
+    absolute_lifetime: timedelta | int | None = None
     permanent_lifecycle: PersistentSession | None = None
     serializer: Serializer = field(default_factory=JSONSerializer)
 
     def __post_init__(self) -> None:
-        name = self.cookie_name
+        name: object = self.cookie_name  # checked at run time for untyped callers
         if not isinstance(name, str) or not _TOKEN.fullmatch(name):
             raise ValueError(
                 f"cookie_name {name!r} must be a non-empty token without ';', ',', '=', "
@@ -214,6 +223,14 @@ class SessionConfig:
             raise ValueError("cookie_same_site='none' needs cookie_secure=True")
         if self.cookie_partitioned and not self.cookie_secure:
             raise ValueError("cookie_partitioned=True needs cookie_secure=True")
+
+    @property
+    def absolute_lifetime_seconds(self) -> float | None:
+        """``absolute_lifetime`` in seconds, or ``None`` when sessions have no such limit."""
+        lifetime = self.absolute_lifetime
+        if lifetime is None:
+            return None
+        return lifetime.total_seconds() if isinstance(lifetime, timedelta) else float(lifetime)
 
     def warn_if_dubious(self) -> None:
         """Log (never raise) about settings that are legal but usually a mistake."""

@@ -30,7 +30,7 @@ from __future__ import annotations
 import enum
 import logging
 from collections.abc import Callable, Generator, Mapping
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Any
 
 from ._commands import Command, Delete, Load, Save, Update, UpdateTtl
 from ._config import TtlExtensionPolicy
@@ -38,7 +38,7 @@ from ._cookie_codec import COOKIE_SIZE_LIMIT, Envelope
 from ._cookie_header import cookie_values
 from ._decision import CookieAction, Incoming, Step, decide
 from ._errors import SessionError, SessionStoreError, SessionTooLarge
-from ._session import Session, SessionStatus
+from ._session import Session
 from ._store import Delta, StoredState
 
 if TYPE_CHECKING:
@@ -48,7 +48,7 @@ __all__ = ["CookieSource", "Exchange"]
 
 logger = logging.getLogger("coatcheck")
 
-CookieSource = Union[str, Callable[[], "str | None"], None]
+CookieSource = str | Callable[[], str | None] | None
 """A ``Cookie`` header value, ``None``, or a callable returning one of those."""
 
 MAX_COOKIE_CANDIDATES = 4
@@ -242,8 +242,8 @@ class Exchange:
         return envelope
 
     def _past_absolute_lifetime(self, created_at: float) -> bool:
-        lifetime = self._manager.config.absolute_lifetime
-        return lifetime is not None and self.now >= created_at + lifetime.total_seconds()
+        lifetime = self._manager.config.absolute_lifetime_seconds
+        return lifetime is not None and self.now >= created_at + lifetime
 
     def _start_load(self) -> Load | None:
         envelope = self._decode()
@@ -324,7 +324,9 @@ class Exchange:
             yield Delete(envelope.session_key)
             self.set_cookie = self._manager.formatter.removal
             return
-        permanent = self.session._permanent_default if envelope.permanent is None else envelope.permanent
+        permanent = (
+            self.session._permanent_default if envelope.permanent is None else envelope.permanent
+        )
         plan = self._manager.plan(permanent)
         if plan.policy is not TtlExtensionPolicy.ON_EVERY_REQUEST:
             return
@@ -406,10 +408,10 @@ class Exchange:
 
     def _capped(self, ttl: int, created_at: float) -> int:
         """``ttl``, shortened so the session never outlives its absolute lifetime."""
-        lifetime = self._manager.config.absolute_lifetime
+        lifetime = self._manager.config.absolute_lifetime_seconds
         if lifetime is None:
             return ttl
-        remaining = int(created_at + lifetime.total_seconds() - self.now)
+        remaining = int(created_at + lifetime - self.now)
         return max(0, min(ttl, remaining))
 
     def _set(

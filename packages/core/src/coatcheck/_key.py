@@ -41,7 +41,8 @@ class Key:
 
     def __init__(self, material: bytes) -> None:
         """Prefer the named constructors; ``material`` must be exactly 64 bytes."""
-        if not isinstance(material, bytes) or len(material) != KEY_LENGTH:
+        raw: object = material  # checked at run time for untyped callers
+        if not isinstance(raw, bytes) or len(raw) != KEY_LENGTH:
             raise ValueError(f"a Key needs exactly {KEY_LENGTH} bytes of material")
         object.__setattr__(self, "_material", material)
         object.__setattr__(self, "_signing", material[:_HALF])
@@ -138,7 +139,8 @@ def normalize_keys(key: Key | Sequence[Key]) -> tuple[Key, ...]:
     """
     if isinstance(key, Key):
         return (key,)
-    if isinstance(key, (str, bytes)):
+    given: object = key  # a str or bytes secret is a common mistake; say what to do
+    if isinstance(given, (str, bytes)):
         raise TypeError(
             "key must be a coatcheck.Key or a sequence of them; use Key.derive_from(secret) "
             "or Key.from_base64(text) to build one"

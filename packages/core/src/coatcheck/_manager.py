@@ -139,7 +139,4 @@ class SessionManager:
         return Exchange(self, cookie_header, self.now())
 
     def __repr__(self) -> str:
-        return (
-            f"SessionManager(cookie_name={self.config.cookie_name!r}, "
-            f"keys={len(self.keys)})"
-        )
+        return f"SessionManager(cookie_name={self.config.cookie_name!r}, keys={len(self.keys)})"

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, overload
+from typing import TYPE_CHECKING, Any, overload
 
 from ._errors import SessionCommittedError, SessionSerializationError
 
@@ -31,7 +31,6 @@ if TYPE_CHECKING:
 
 __all__ = ["Session", "SessionStatus"]
 
-_T = TypeVar("_T")
 _MISSING: Any = object()
 # Values of these types cannot change in place: if the object in the session is the
 # very one loaded, its serialized text is still the loaded text.
@@ -74,7 +73,9 @@ class Session(dict[str, Any]):
     _loaded_text: Mapping[str, str] | None = None
     _loaded_values: dict[str, Any] | None = None
 
-    def __init__(self, mapping: Mapping[str, Any] | Iterable[tuple[str, Any]] = (), /, **kwargs: Any) -> None:
+    def __init__(
+        self, mapping: Mapping[str, Any] | Iterable[tuple[str, Any]] = (), /, **kwargs: Any
+    ) -> None:
         dict.__init__(self, mapping, **kwargs)
 
     # -- loading and flags -------------------------------------------------------------
@@ -211,11 +212,7 @@ class Session(dict[str, Any]):
         loaded_values = self._loaded_values or {}
         changed: dict[str, str] = {}
         for key, value in dict.items(self):
-            if (
-                type(value) in _IMMUTABLE
-                and key in loaded_values
-                and loaded_values[key] is value
-            ):
+            if type(value) in _IMMUTABLE and key in loaded_values and loaded_values[key] is value:
                 continue
             if not isinstance(key, str):
                 raise SessionSerializationError(key, "session keys must be strings")
@@ -260,9 +257,9 @@ class Session(dict[str, Any]):
         return dict.__getitem__(self, key)
 
     @overload
-    def get(self, key: str, /) -> Any | None: ...
+    def get(self, key: str, default: None = None, /) -> Any | None: ...
     @overload
-    def get(self, key: str, default: _T, /) -> Any | _T: ...
+    def get(self, key: str, default: Any, /) -> Any: ...
     def get(self, key: str, default: Any = None, /) -> Any:
         if self._loader is not None:
             self._load()
@@ -299,7 +296,7 @@ class Session(dict[str, Any]):
         self._read()
         return dict.items(self)
 
-    def copy(self) -> dict[str, Any]:  # type: ignore[override]
+    def copy(self) -> dict[str, Any]:
         """A plain ``dict`` copy of the state."""
         self._read()
         return dict(dict.items(self))
@@ -312,7 +309,7 @@ class Session(dict[str, Any]):
         self._read()
         return dict.__ne__(self, other)
 
-    __hash__ = None  # type: ignore[assignment]
+    __hash__ = None
 
     def __or__(self, other: Any) -> dict[str, Any]:  # type: ignore[override]
         self._read()
@@ -369,7 +366,7 @@ class Session(dict[str, Any]):
         self._write()
         dict.update(self, *args, **kwargs)
 
-    def __ior__(self, other: Any) -> Session:  # type: ignore[override,misc]
+    def __ior__(self, other: Any) -> Session:  # type: ignore[override]
         self._write()
         dict.update(self, other)
         return self

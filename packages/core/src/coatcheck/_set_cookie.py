@@ -53,7 +53,7 @@ class SetCookieFormatter:
         """The header value that removes the cookie, with the attributes it was set with."""
 
     def set(self, value: str, max_age: int | None, now: float) -> str:
-        """The header value that sets the cookie; ``max_age`` None makes a browser-session cookie."""
+        """The header value that sets the cookie (``max_age`` None: a browser-session cookie)."""
         if max_age is None:
             return self._prefix + value + self._attributes
         expires = http_date(int(now) + max_age)

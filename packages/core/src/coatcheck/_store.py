@@ -97,9 +97,7 @@ class AsyncSessionStore(Protocol):
         """The session under ``key``, or ``None`` if missing, expired or unreadable."""
         ...
 
-    async def save(
-        self, key: str, state: Mapping[str, str], *, ttl: int, now: float
-    ) -> str | None:
+    async def save(self, key: str, state: Mapping[str, str], *, ttl: int, now: float) -> str | None:
         """Create a session under the fresh ``key``; ``None`` if the key is taken."""
         ...
 
