@@ -1,11 +1,11 @@
 """Serve the coatcheck demo app on http://127.0.0.1:8000 (what ``nox -s demo`` runs).
 
-    nox -s demo                              # Starlette app, CookieStore (no server needed)
-    nox -s demo -- --store memory            # ... with MemoryStore
-    nox -s demo -- --store sqlite            # ... with the SQLite store from sqlite_store.py
-    nox -s demo -- --redis redis://127.0.0.1:6379/0
-    nox -s demo -- --flask                   # the same app in Flask
-    nox -s demo -- --embed                   # the core driven by http.server (embed_stdlib.py)
+nox -s demo                              # Starlette app, CookieStore (no server needed)
+nox -s demo -- --store memory            # ... with MemoryStore
+nox -s demo -- --store sqlite            # ... with the SQLite store from sqlite_store.py
+nox -s demo -- --redis redis://127.0.0.1:6379/0
+nox -s demo -- --flask                   # the same app in Flask
+nox -s demo -- --embed                   # the core driven by http.server (embed_stdlib.py)
 """
 
 from __future__ import annotations
@@ -42,7 +42,9 @@ def _store(args: argparse.Namespace, *, asynchronous: bool) -> Any:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--flask", action="store_true", help="serve the Flask demo instead")
