@@ -24,7 +24,6 @@ rejected (``None``), never an exception.
 
 from __future__ import annotations
 
-import base64
 import binascii
 import hmac
 import math
@@ -44,11 +43,14 @@ COOKIE_SIZE_LIMIT = 4096
 
 VERSION = 1
 _HEADER = struct.Struct(">BBd")
+_HEADER_SIZE = _HEADER.size
+_unpack_header = _HEADER.unpack_from
 _NONCE = 12
 _TAG = 16
 _MAC = 32
 _FLAG_EXPLICIT = 0b01
 _FLAG_PERMANENT = 0b10
+_FLAGS = _FLAG_EXPLICIT | _FLAG_PERMANENT
 
 
 class Envelope(NamedTuple):
@@ -62,18 +64,27 @@ class Envelope(NamedTuple):
     """Which of the configured keys accepted the cookie (0 is the current one)."""
 
 
+# binascii speaks the standard alphabet; these translate between it and the URL-safe
+# one. On the way in "+", "/" and "=" (never in unpadded URL-safe text) become "!",
+# which no encoding produces, so the canonical check below rejects them.
+_TO_URLSAFE = bytes.maketrans(b"+/", b"-_")
+_FROM_URLSAFE = bytes.maketrans(b"-_+/=", b"+/!!!")
+_PADDING = (b"", b"===", b"==", b"=")
+
+
 def _b64encode(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+    return binascii.b2a_base64(raw, newline=False).rstrip(b"=").translate(_TO_URLSAFE).decode()
 
 
 def _b64decode(text: str) -> bytes | None:
     try:
-        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-    except (binascii.Error, ValueError):
+        standard = text.encode("ascii").translate(_FROM_URLSAFE) + _PADDING[len(text) % 4]
+        raw = binascii.a2b_base64(standard)
+    except (UnicodeEncodeError, binascii.Error, ValueError):
         return None
     # The decoder skips stray characters and ignores padding bits; re-encoding rejects
     # every value that is not the one canonical spelling of its bytes.
-    if _b64encode(raw) != text:
+    if binascii.b2a_base64(raw, newline=False) != standard:
         return None
     return raw
 
@@ -81,7 +92,7 @@ def _b64decode(text: str) -> bytes | None:
 class CookieCodec:
     """Encodes and decodes session cookie values for one cookie name and key list."""
 
-    __slots__ = ("_aad", "_keys", "_private", "_token")
+    __slots__ = ("_aad", "_aeads", "_limit", "_private", "_signers", "_token")
 
     def __init__(
         self,
@@ -91,7 +102,9 @@ class CookieCodec:
         token: Callable[[int], bytes],
     ) -> None:
         self._aad = cookie_name.encode("ascii") + b"="
-        self._keys = keys
+        self._limit = COOKIE_SIZE_LIMIT - len(self._aad)
+        self._aeads = tuple(key._aead for key in keys)
+        self._signers = tuple(key._signing for key in keys)
         self._private = security is CookieContentSecurity.PRIVATE
         self._token = token
 
@@ -99,54 +112,52 @@ class CookieCodec:
         """The cookie value for a session, protected with the first key."""
         flags = 0 if permanent is None else _FLAG_EXPLICIT | (_FLAG_PERMANENT * permanent)
         envelope = _HEADER.pack(VERSION, flags, created_at) + session_key.encode("utf-8")
-        key = self._keys[0]
         if self._private:
             nonce = self._token(_NONCE)
-            return _b64encode(nonce + key._aead.encrypt(nonce, envelope, self._aad))
-        mac = hmac.digest(key._signing, self._aad + envelope, "sha256")
+            return _b64encode(nonce + self._aeads[0].encrypt(nonce, envelope, self._aad))
+        mac = hmac.digest(self._signers[0], self._aad + envelope, "sha256")
         return _b64encode(envelope + mac)
 
     def decode(self, value: str) -> Envelope | None:
         """The envelope in ``value``, or ``None`` if it is not a genuine cookie of ours."""
-        if len(value) + len(self._aad) > COOKIE_SIZE_LIMIT:
+        if len(value) > self._limit:
             return None
         raw = _b64decode(value)
         if raw is None:
             return None
-        found = self._open(raw)
+        found = self._open(raw) if self._private else self._verify(raw)
         if found is None:
             return None
         envelope, key_index = found
-        if len(envelope) <= _HEADER.size:
+        if len(envelope) <= _HEADER_SIZE:
             return None
-        version, flags, created_at = _HEADER.unpack_from(envelope)
-        if version != VERSION or flags & ~(_FLAG_EXPLICIT | _FLAG_PERMANENT):
-            return None
-        if not math.isfinite(created_at):
+        version, flags, created_at = _unpack_header(envelope)
+        if version != VERSION or flags > _FLAGS or not math.isfinite(created_at):
             return None
         try:
-            session_key = envelope[_HEADER.size :].decode("utf-8")
+            session_key = envelope[_HEADER_SIZE:].decode("utf-8")
         except UnicodeDecodeError:
             return None
         permanent = bool(flags & _FLAG_PERMANENT) if flags & _FLAG_EXPLICIT else None
         return Envelope(session_key, created_at, permanent, key_index)
 
     def _open(self, raw: bytes) -> tuple[bytes, int] | None:
-        if self._private:
-            if len(raw) < _NONCE + _TAG:
-                return None
-            nonce, sealed = raw[:_NONCE], raw[_NONCE:]
-            for index, key in enumerate(self._keys):
-                try:
-                    return key._aead.decrypt(nonce, sealed, self._aad), index
-                except InvalidTag:
-                    continue
+        if len(raw) < _NONCE + _TAG:
             return None
+        nonce, sealed, aad = raw[:_NONCE], raw[_NONCE:], self._aad
+        for index, aead in enumerate(self._aeads):
+            try:
+                return aead.decrypt(nonce, sealed, aad), index
+            except InvalidTag:
+                continue
+        return None
+
+    def _verify(self, raw: bytes) -> tuple[bytes, int] | None:
         if len(raw) < _MAC:
             return None
         envelope, mac = raw[:-_MAC], raw[-_MAC:]
         signed = self._aad + envelope
-        for index, key in enumerate(self._keys):
-            if hmac.compare_digest(hmac.digest(key._signing, signed, "sha256"), mac):
+        for index, signer in enumerate(self._signers):
+            if hmac.compare_digest(hmac.digest(signer, signed, "sha256"), mac):
                 return envelope, index
         return None

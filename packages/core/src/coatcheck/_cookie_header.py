@@ -40,7 +40,7 @@ def _unescape(match: re.Match[str]) -> str:
 
 def _clean_value(raw: str) -> str:
     value = raw.strip(_OWS)
-    if len(value) >= 2 and value[0] == '"' and value[-1] == '"':
+    if value[-1:] == '"' and len(value) >= 2 and value[0] == '"':
         value = value[1:-1]
         if "\\" in value:
             value = _ESCAPE.sub(_unescape, value)
@@ -70,6 +70,8 @@ def cookie_values(header: str, name: str) -> list[str]:
         return []
     values: list[str] = []
     for piece in header.split(";"):
+        if name not in piece:
+            continue
         found, eq, value = piece.partition("=")
         if eq and found.strip(_OWS) == name:
             values.append(_clean_value(value))

@@ -26,7 +26,7 @@ __all__ = ["CookieStore"]
 
 _VERSION = "1"
 _encode_state = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-_decode_state = json.JSONDecoder().decode
+_scan_state = json.JSONDecoder().scan_once
 
 
 def _times(record: str) -> tuple[float, float, str] | None:
@@ -66,10 +66,10 @@ class CookieStore:
         if now >= expires_at:
             return None
         try:
-            state = _decode_state(body)
-        except ValueError:
+            state, end = _scan_state(body, 0)
+        except (StopIteration, ValueError):
             return None
-        if type(state) is not dict:
+        if end != len(body) or type(state) is not dict:
             return None
         return StoredState(state, expires_at)
 

@@ -75,6 +75,12 @@ class Decision(NamedTuple):
     cookie: CookieAction
 
 
+# Enum members as globals (cheap to look up on every request; see _exchange).
+_NO_COOKIE, _STALE, _LIVE = Incoming.NONE, Incoming.STALE, Incoming.LIVE
+_STALE_ABSOLUTE = Incoming.STALE_ABSOLUTE
+_CHANGED, _RENEWED, _PURGED = SessionStatus.CHANGED, SessionStatus.RENEWED, SessionStatus.PURGED
+_EVERY_REQUEST = TtlExtensionPolicy.ON_EVERY_REQUEST
+
 _NOTHING = Decision((), CookieAction.NOTHING)
 _SAVE = Decision((Step.SAVE,), CookieAction.SET)
 _SAVE_THEN_DELETE = Decision((Step.SAVE, Step.DELETE), CookieAction.SET)
@@ -89,21 +95,21 @@ def decide(
     incoming: Incoming, status: SessionStatus, empty: bool, policy: TtlExtensionPolicy
 ) -> Decision:
     """The store steps and cookie action for one finished request."""
-    wants_state = not empty and status in (SessionStatus.CHANGED, SessionStatus.RENEWED)
-    if incoming is Incoming.NONE:
+    wants_state = not empty and (status is _CHANGED or status is _RENEWED)
+    if incoming is _NO_COOKIE:
         # Starting from nothing, a non-empty state is always a change.
         return _NOTHING if empty else _SAVE
-    if incoming is Incoming.STALE:
+    if incoming is _STALE:
         return _SAVE if wants_state else _REMOVE
-    if incoming is Incoming.STALE_ABSOLUTE:
+    if incoming is _STALE_ABSOLUTE:
         return _SAVE_THEN_DELETE if wants_state else _DELETE
     # Live.
-    if status is SessionStatus.PURGED or empty:
+    if status is _PURGED or empty:
         return _DELETE
-    if status is SessionStatus.RENEWED:
+    if status is _RENEWED:
         return _SAVE_THEN_DELETE
-    if status is SessionStatus.CHANGED:
+    if status is _CHANGED:
         return _UPDATE
-    if policy is TtlExtensionPolicy.ON_EVERY_REQUEST:
+    if policy is _EVERY_REQUEST:
         return _UPDATE_TTL
     return _KEEP

@@ -48,6 +48,13 @@ def load_on_first_access(exchange: Exchange, store: SessionStore) -> None:
 
     def load() -> None:
         exchange.request_load()
-        run_commands(exchange, store)
+        command = exchange.next_command()
+        if command is None:
+            return
+        try:
+            result = command.run(store)
+        except Exception as exc:
+            raise exchange.fail(command, exc) from exc
+        exchange.receive(result)
 
     exchange.set_loader(load, on_mark=True)

@@ -36,13 +36,13 @@ from ._commands import Command, Delete, Load, Save, Update, UpdateTtl
 from ._config import TtlExtensionPolicy
 from ._cookie_codec import COOKIE_SIZE_LIMIT, Envelope
 from ._cookie_header import cookie_values
-from ._decision import CookieAction, Incoming, Step, decide
+from ._decision import CookieAction, Decision, Incoming, Step, decide
 from ._errors import SessionError, SessionStoreError, SessionTooLarge
 from ._session import Session
 from ._store import Delta, StoredState
 
 if TYPE_CHECKING:
-    from ._manager import SessionManager
+    from ._manager import SessionManager, TtlPlan
 
 __all__ = ["CookieSource", "Exchange"]
 
@@ -68,6 +68,26 @@ class _Phase(enum.Enum):
     FAILED = "failed"
 
 
+# Enum members bound to module globals: on Python 3.11 an attribute lookup on an enum
+# class costs as much as the rest of a read request's commit decision.
+_START, _LOADING, _READY = _Phase.START, _Phase.LOADING, _Phase.READY
+_COMMITTING, _DONE, _FAILED = _Phase.COMMITTING, _Phase.DONE, _Phase.FAILED
+_NO_COOKIE, _STALE, _LIVE = Incoming.NONE, Incoming.STALE, Incoming.LIVE
+_STALE_ABSOLUTE = Incoming.STALE_ABSOLUTE
+_STEP_SAVE, _STEP_UPDATE, _STEP_UPDATE_TTL = Step.SAVE, Step.UPDATE, Step.UPDATE_TTL
+_STEP_DELETE = Step.DELETE
+_COOKIE_NOTHING, _COOKIE_SET, _COOKIE_REMOVE = (
+    CookieAction.NOTHING,
+    CookieAction.SET,
+    CookieAction.REMOVE,
+)
+_COOKIE_SET_IF_MOVED, _COOKIE_SET_IF_ROTATED = (
+    CookieAction.SET_IF_MOVED,
+    CookieAction.SET_IF_ROTATED,
+)
+_EVERY_REQUEST = TtlExtensionPolicy.ON_EVERY_REQUEST
+
+
 class Exchange:
     """One request's session exchange. Create it with `SessionManager.begin`.
 
@@ -76,41 +96,24 @@ class Exchange:
     ``vary`` tells whether to add ``Cookie`` to the ``Vary`` header.
     """
 
-    __slots__ = (
-        "_after_load",
-        "_commit",
-        "_cookie_source",
-        "_envelope",
-        "_incoming",
-        "_load_requested",
-        "_loaded",
-        "_manager",
-        "_phase",
-        "_result",
-        "now",
-        "session",
-        "set_cookie",
-        "vary",
-    )
+    # Per-request state starts as these class defaults; an instance only stores what
+    # differs, which keeps `SessionManager.begin` cheap for untouched requests.
+    _phase = _START
+    _after_load = _READY
+    _envelope: Envelope | None = None
+    _incoming: Incoming | None = None
+    _loaded = False
+    _load_requested = False
+    _commit: _Commit | None = None
+    _result: Any = None
+    set_cookie: str | None = None
+    vary = False
 
     def __init__(self, manager: SessionManager, cookie_source: CookieSource, now: float) -> None:
         self._manager = manager
         self._cookie_source = cookie_source
         self.now = now
-        self._phase = _Phase.START
-        self._after_load = _Phase.READY
-        self._envelope: Envelope | None = None
-        self._incoming: Incoming | None = None
-        self._loaded = False
-        self._load_requested = False
-        self._commit: _Commit | None = None
-        self._result: Any = None
-        self.set_cookie: str | None = None
-        self.vary = False
-        session = Session()
-        session._serializer = manager.config.serializer
-        session._permanent_default = manager.default_permanent
-        self.session = session
+        self.session: Session = manager.session_class()
 
     # -- the adapter's verbs -----------------------------------------------------------
 
@@ -128,13 +131,13 @@ class Exchange:
     def next_command(self) -> Command | None:
         """The next store command to run, or ``None`` when there is nothing to do now."""
         phase = self._phase
-        if phase is _Phase.COMMITTING:
+        if phase is _COMMITTING:
             return self._next_commit_command()
-        if phase is _Phase.LOADING:
+        if phase is _LOADING:
             raise RuntimeError("receive() the result of the Load command first")
-        if phase is _Phase.FAILED or self._loaded:
+        if phase is _FAILED or self._loaded:
             return None
-        if phase is _Phase.START or self._load_requested:
+        if phase is _START or self._load_requested:
             return self._start_load()
         return None
 
@@ -148,10 +151,10 @@ class Exchange:
 
     def receive(self, result: Any) -> None:
         """Feed the result of the command `next_command` returned last."""
-        if self._phase is _Phase.LOADING:
+        if self._phase is _LOADING:
             self._phase = self._after_load
             self._install(result)
-        elif self._phase is _Phase.COMMITTING:
+        elif self._phase is _COMMITTING:
             self._result = result
         else:
             raise RuntimeError(f"no command is waiting for a result (phase {self._phase.value})")
@@ -163,7 +166,7 @@ class Exchange:
         (no cookie will be set) and returns the `SessionStoreError` for the caller to
         raise.
         """
-        self._phase = _Phase.FAILED
+        self._phase = _FAILED
         self.set_cookie = None
         if isinstance(error, SessionStoreError):
             failure = error
@@ -187,29 +190,70 @@ class Exchange:
         Run the driver afterwards until `next_command` returns ``None`` (or check `done`
         first: an untouched request usually needs no command at all).
         """
-        if self._phase in (_Phase.COMMITTING, _Phase.DONE, _Phase.FAILED):
+        if self._phase in (_COMMITTING, _DONE, _FAILED):
             return
-        if self._phase is _Phase.LOADING:
+        if self._phase is _LOADING:
             raise RuntimeError("finish() while a Load is in flight")
         session = self.session
         session._committed = True
-        if not self._loaded and not self._manager.extends_untouched:
-            self.vary = session._accessed
-            self._phase = _Phase.DONE
+        if not self._loaded:
+            if self._manager.extends_untouched:
+                self._start_commit(self._commit_untouched())
+            else:
+                self._end()
             return
-        self._commit = self._commit_loaded() if self._loaded else self._commit_untouched()
+        if (
+            self._incoming is _LIVE
+            and session._clean()
+            and self._manager.plan(session._permanent_loaded).policy is not _EVERY_REQUEST
+            and not self._rotated
+        ):
+            # The common read: a live session left as it was, nothing to write or send.
+            self._end()
+            return
+        try:
+            status, changed, removed = session._outcome()
+        except BaseException:
+            self._phase = _FAILED
+            raise
+        empty = not dict.__len__(session)
+        permanent = session._permanent_default if session._permanent is None else session._permanent
+        plan = self._manager.plan(permanent)
+        incoming = self._incoming
+        assert incoming is not None
+        decision = decide(incoming, status, empty, plan.policy)
+        cookie = decision.cookie
+        if not decision.steps and (
+            cookie is _COOKIE_NOTHING or (cookie is _COOKIE_SET_IF_ROTATED and not self._rotated)
+        ):
+            # The common read: nothing to write, nothing to send.
+            self._end()
+            return
+        self._start_commit(self._commit_loaded(decision, plan, changed, removed))
+
+    def _start_commit(self, commit: _Commit) -> None:
+        self._commit = commit
         self._result = None
-        self._phase = _Phase.COMMITTING
+        self._phase = _COMMITTING
+
+    def _end(self) -> None:
+        self._phase = _DONE
+        self.vary = self.session._accessed or self.set_cookie is not None
+
+    @property
+    def _rotated(self) -> bool:
+        envelope = self._envelope
+        return envelope is not None and envelope.key_index > 0
 
     @property
     def done(self) -> bool:
         """True once the commit is complete (or failed): no more commands will come."""
-        return self._phase in (_Phase.DONE, _Phase.FAILED)
+        return self._phase in (_DONE, _FAILED)
 
     @property
     def failed(self) -> bool:
         """True if the store failed or the commit raised; no cookie is set then."""
-        return self._phase is _Phase.FAILED
+        return self._phase is _FAILED
 
     # -- loading -------------------------------------------------------------------------
 
@@ -233,12 +277,12 @@ class Exchange:
                     )
         self._envelope = envelope
         if envelope is None:
-            self._incoming = Incoming.NONE
+            self._incoming = _NO_COOKIE
         elif self._past_absolute_lifetime(envelope.created_at):
-            self._incoming = Incoming.STALE_ABSOLUTE
+            self._incoming = _STALE_ABSOLUTE
         else:
             # Live or stale: the store decides.
-            self._incoming = Incoming.LIVE
+            self._incoming = _LIVE
         return envelope
 
     def _past_absolute_lifetime(self, created_at: float) -> bool:
@@ -247,14 +291,14 @@ class Exchange:
 
     def _start_load(self) -> Load | None:
         envelope = self._decode()
-        if self._phase is _Phase.START:
-            self._phase = _Phase.READY
-        if envelope is None or self._incoming is not Incoming.LIVE:
+        if self._phase is _START:
+            self._phase = _READY
+        if envelope is None or self._incoming is not _LIVE:
             self._install(None)
             return None
         # Usually READY; DONE for a first read after an untouched commit.
         self._after_load = self._phase
-        self._phase = _Phase.LOADING
+        self._phase = _LOADING
         return Load(envelope.session_key, self.now)
 
     def _install(self, stored: StoredState | None) -> None:
@@ -276,13 +320,15 @@ class Exchange:
                 logger.debug("treating an unreadable stored session as stale: %r", exc)
                 stored = None
                 values = {}
+        session._serializer = self._manager.config.serializer
+        session._permanent_default = self._manager.default_permanent
         if envelope is not None and stored is not None:
             session._new = False
             session._created_at = envelope.created_at
             session._expires_at = stored.expires_at
             session._permanent = envelope.permanent
-        elif self._incoming is Incoming.LIVE:
-            self._incoming = Incoming.STALE
+        elif self._incoming is _LIVE:
+            self._incoming = _STALE
         default = session._permanent_default
         session._permanent_loaded = default if session._permanent is None else session._permanent
         self._loaded = True
@@ -303,11 +349,10 @@ class Exchange:
         try:
             command = commit.send(self._result)
         except StopIteration:
-            self._phase = _Phase.DONE
-            self.vary = self.session._accessed or self.set_cookie is not None
+            self._end()
             return None
         except BaseException as exc:
-            self._phase = _Phase.FAILED
+            self._phase = _FAILED
             self.set_cookie = None
             if isinstance(exc, SessionStoreError):
                 logger.error("session store failed: %s", exc)
@@ -320,15 +365,15 @@ class Exchange:
         envelope = self._decode()
         if envelope is None:
             return
-        if self._incoming is Incoming.STALE_ABSOLUTE:
+        if self._incoming is _STALE_ABSOLUTE:
             yield Delete(envelope.session_key)
             self.set_cookie = self._manager.formatter.removal
             return
         permanent = (
-            self.session._permanent_default if envelope.permanent is None else envelope.permanent
+            self._manager.default_permanent if envelope.permanent is None else envelope.permanent
         )
         plan = self._manager.plan(permanent)
-        if plan.policy is not TtlExtensionPolicy.ON_EVERY_REQUEST:
+        if plan.policy is not _EVERY_REQUEST:
             return
         ttl = self._capped(plan.ttl, envelope.created_at)
         result = yield UpdateTtl(envelope.session_key, ttl, self.now)
@@ -337,22 +382,21 @@ class Exchange:
         elif plan.max_age is not None or result != envelope.session_key or envelope.key_index:
             self._set(result, envelope.created_at, envelope.permanent, plan.max_age, ttl, {})
 
-    def _commit_loaded(self) -> _Commit:
+    def _commit_loaded(
+        self,
+        decision: Decision,
+        plan: TtlPlan,
+        changed: dict[str, str],
+        removed: frozenset[str],
+    ) -> _Commit:
         session = self.session
         manager = self._manager
         envelope = self._envelope
         incoming = self._incoming
-        assert incoming is not None
-        status, changed, removed = session._outcome()
         empty = not dict.__len__(session)
-        permanent = session._permanent_default if session._permanent is None else session._permanent
-        plan = manager.plan(permanent)
-        decision = decide(incoming, status, empty, plan.policy)
-        if not decision.steps and decision.cookie is CookieAction.NOTHING:
-            return
 
         # A session that starts over (new, stale or purged) starts its lifetime now.
-        if envelope is None or incoming is not Incoming.LIVE or session._purged:
+        if envelope is None or incoming is not _LIVE or session._purged:
             created_at = self.now
         else:
             created_at = envelope.created_at
@@ -367,30 +411,30 @@ class Exchange:
         old_key = envelope.session_key if envelope is not None else ""
         session_key: str | None = old_key
         for step in decision.steps:
-            if step is Step.SAVE:
+            if step is _STEP_SAVE:
                 session_key = yield from self._save(state, ttl)
-            elif step is Step.UPDATE:
+            elif step is _STEP_UPDATE:
                 session_key = yield Update(old_key, state, Delta(changed, removed), ttl, self.now)
                 if session_key is None:
                     # The session expired or was deleted meanwhile: keep the state anyway.
                     session_key = yield from self._save(state, ttl)
-            elif step is Step.UPDATE_TTL:
+            elif step is _STEP_UPDATE_TTL:
                 session_key = yield UpdateTtl(old_key, ttl, self.now)
             else:
                 yield Delete(old_key)
-        if session_key is not None and decision.steps and decision.steps[0] is not Step.DELETE:
+        if session_key is not None and decision.steps and decision.steps[0] is not _STEP_DELETE:
             session._expires_at = self.now + ttl
 
-        rotated = envelope is not None and envelope.key_index > 0
+        rotated = self._rotated
         cookie = decision.cookie
-        if cookie is CookieAction.REMOVE or session_key is None:
+        if cookie is _COOKIE_REMOVE or session_key is None:
             self.set_cookie = manager.formatter.removal
-        elif cookie is CookieAction.SET or (
-            cookie is CookieAction.SET_IF_MOVED
+        elif cookie is _COOKIE_SET or (
+            cookie is _COOKIE_SET_IF_MOVED
             and (plan.max_age is not None or session_key != old_key or rotated)
         ):
             self._set(session_key, created_at, session._permanent, plan.max_age, ttl, state)
-        elif cookie is CookieAction.SET_IF_ROTATED and rotated:
+        elif cookie is _COOKIE_SET_IF_ROTATED and rotated:
             max_age = plan.max_age
             if max_age is not None and session._expires_at is not None:
                 max_age = max(0, int(session._expires_at - self.now))

@@ -23,6 +23,7 @@ from ._config import (
 from ._cookie_codec import CookieCodec
 from ._exchange import CookieSource, Exchange
 from ._key import Key, normalize_keys
+from ._session import Session
 from ._set_cookie import SetCookieFormatter
 
 __all__ = ["SessionManager", "TtlPlan"]
@@ -52,17 +53,21 @@ class SessionManager:
     ``key`` is one `Key` or a sequence of keys: the first signs and encrypts, all are
     accepted when reading a cookie. ``now`` returns seconds since the epoch and ``token``
     returns that many random bytes; both default to the real ones and exist so tests can
-    drive the core deterministically. Immutable and safe to share between threads.
+    drive the core deterministically. ``session_class`` is the `Session` subclass each
+    exchange hands out (an adapter's, such as Flask's). Immutable and safe to share
+    between threads.
     """
 
     __slots__ = (
         "_plans",
         "codec",
         "config",
+        "default_permanent",
         "extends_untouched",
         "formatter",
         "keys",
         "now",
+        "session_class",
         "token",
     )
 
@@ -70,9 +75,12 @@ class SessionManager:
     keys: tuple[Key, ...]
     now: Callable[[], float]
     token: Callable[[int], bytes]
+    session_class: type[Session]
     codec: CookieCodec
     formatter: SetCookieFormatter
     extends_untouched: bool
+    default_permanent: bool
+    """`Session.permanent` of a session that never set it."""
     _plans: tuple[TtlPlan, TtlPlan]
 
     def __init__(
@@ -82,6 +90,7 @@ class SessionManager:
         config: SessionConfig | None = None,
         now: Callable[[], float] = time.time,
         token: Callable[[int], bytes] = os.urandom,
+        session_class: type[Session] = Session,
     ) -> None:
         config = SessionConfig() if config is None else config
         if not isinstance(config, SessionConfig):
@@ -98,6 +107,7 @@ class SessionManager:
         set_(self, "keys", keys)
         set_(self, "now", now)
         set_(self, "token", token)
+        set_(self, "session_class", session_class)
         set_(self, "_plans", plans)
         set_(
             self,
@@ -105,6 +115,7 @@ class SessionManager:
             CookieCodec(config.cookie_name, keys, config.cookie_content_security, token),
         )
         set_(self, "formatter", SetCookieFormatter(config))
+        set_(self, "default_permanent", isinstance(lifecycle, PersistentSession))
         set_(
             self,
             "extends_untouched",
@@ -114,11 +125,6 @@ class SessionManager:
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError("SessionManager is immutable")
-
-    @property
-    def default_permanent(self) -> bool:
-        """`Session.permanent` of a session that never set it."""
-        return isinstance(self.config.lifecycle, PersistentSession)
 
     def plan(self, permanent: bool) -> TtlPlan:
         """The TTL plan for a session with the given effective ``permanent``."""

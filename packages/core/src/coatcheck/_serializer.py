@@ -34,21 +34,29 @@ class Serializer(Protocol):
 class JSONSerializer:
     """Compact JSON, UTF-8 kept as is, NaN and infinities refused (they are not JSON)."""
 
-    __slots__ = ("_decode", "_encode")
+    __slots__ = ("_encode", "_scan")
 
     def __init__(self) -> None:
         self._encode = json.JSONEncoder(
             ensure_ascii=False, allow_nan=False, separators=(",", ":")
         ).encode
-        self._decode = json.JSONDecoder().decode
+        # The decoder's C scanner without the whitespace handling of `json.loads`:
+        # the texts it reads were written by `dumps`, which adds none.
+        self._scan = json.JSONDecoder().scan_once
 
     def dumps(self, value: Any) -> str:
         """Serialize one value as compact JSON."""
         return self._encode(value)
 
     def loads(self, data: str) -> Any:
-        """Parse one JSON value."""
-        return self._decode(data)
+        """Parse one JSON value (no surrounding whitespace)."""
+        try:
+            value, end = self._scan(data, 0)
+        except StopIteration:
+            raise ValueError(f"not a JSON value: {data[:40]!r}") from None
+        if end != len(data):
+            raise ValueError(f"extra data after a JSON value: {data[:40]!r}")
+        return value
 
     def __eq__(self, other: object) -> bool:
         return type(other) is JSONSerializer

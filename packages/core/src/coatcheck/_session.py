@@ -21,7 +21,7 @@ accessed) before being serialized that way.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, overload
 
 from ._errors import SessionCommittedError, SessionSerializationError
@@ -44,6 +44,10 @@ class SessionStatus(str, enum.Enum):
     CHANGED = "changed"
     RENEWED = "renewed"
     PURGED = "purged"
+
+
+_UNCHANGED, _CHANGED = SessionStatus.UNCHANGED, SessionStatus.CHANGED
+_RENEWED, _PURGED = SessionStatus.RENEWED, SessionStatus.PURGED
 
 
 class Session(dict[str, Any]):
@@ -72,11 +76,6 @@ class Session(dict[str, Any]):
     _serializer: Serializer | None = None
     _loaded_text: Mapping[str, str] | None = None
     _loaded_values: dict[str, Any] | None = None
-
-    def __init__(
-        self, mapping: Mapping[str, Any] | Iterable[tuple[str, Any]] = (), /, **kwargs: Any
-    ) -> None:
-        dict.__init__(self, mapping, **kwargs)
 
     # -- loading and flags -------------------------------------------------------------
 
@@ -222,12 +221,35 @@ class Session(dict[str, Any]):
                 raise SessionSerializationError(key, exc) from exc
             if loaded_text.get(key) != text:
                 changed[key] = text
+        if not self._modified:
+            # Removing a key takes a mutating call; without one, only in-place changes count.
+            return changed, frozenset()
         removed = frozenset(key for key in loaded_text if not dict.__contains__(self, key))
         return changed, removed
 
     def _permanent_changed(self) -> bool:
         effective = self._permanent_default if self._permanent is None else self._permanent
         return effective != self._permanent_loaded
+
+    def _clean(self) -> bool:
+        """True if nothing can have changed: no mutating call, no in-place change.
+
+        Cheaper than `_outcome`: values of immutable types are skipped without
+        serializing, and only a value of another type is compared by its text.
+        """
+        if self._modified or self._forced or self._purged or self._renewed:
+            return False
+        if self._permanent is not None and self._permanent != self._permanent_loaded:
+            return False
+        if not self._accessed:
+            return True
+        loaded_values = self._loaded_values
+        if loaded_values:
+            for value in loaded_values.values():
+                if type(value) not in _IMMUTABLE:
+                    changed, _ = self._changes()
+                    return not changed
+        return True
 
     def _outcome(self) -> tuple[SessionStatus, dict[str, str], frozenset[str]]:
         """The status, and the keys changed and removed since loading."""
@@ -236,16 +258,16 @@ class Session(dict[str, Any]):
         if self._accessed and self._serializer is not None:
             changed, removed = self._changes()
         if self._purged:
-            status = SessionStatus.RENEWED if dict.__len__(self) else SessionStatus.PURGED
+            status = _RENEWED if dict.__len__(self) else _PURGED
         elif self._renewed:
-            status = SessionStatus.RENEWED
+            status = _RENEWED
         elif changed or removed or self._forced or self._permanent_changed():
-            status = SessionStatus.CHANGED
+            status = _CHANGED
         elif self._serializer is None and self._modified:
             # Detached: no loaded state to compare with, so the flags decide.
-            status = SessionStatus.CHANGED
+            status = _CHANGED
         else:
-            status = SessionStatus.UNCHANGED
+            status = _UNCHANGED
         return status, changed, removed
 
     # -- reads ---------------------------------------------------------------------------
