@@ -18,9 +18,9 @@ PACKAGES = {
 
 def _version(folder: str, module: str) -> str:
     text = (ROOT / "packages" / folder / "src" / module / "_version.py").read_text()
-    match = re.fullmatch(r'__version__ = "([^"]+)"\n', text)
-    assert match, f"{folder}: _version.py must hold exactly one __version__ line"
-    return match.group(1)
+    found = re.findall(r'^__version__ = "([^"]+)"$', text, re.MULTILINE)
+    assert len(found) == 1, f"{folder}: _version.py must hold exactly one __version__ line"
+    return str(found[0])
 
 
 def test_versions_agree_and_adapters_pin_the_core() -> None:

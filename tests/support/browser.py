@@ -38,7 +38,11 @@ def launch_chromium() -> Iterator[Browser]:
             browser.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[Browser]:
-    """A session-wide headless chromium (Debian's /usr/bin/chromium)."""
+    """A headless chromium (Debian's /usr/bin/chromium) for one test module.
+
+    Module-scoped because Playwright's sync API runs an event loop on the main thread
+    while it is started: it must be stopped before any other test starts a loop.
+    """
     yield from launch_chromium()

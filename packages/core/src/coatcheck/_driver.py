@@ -43,18 +43,7 @@ def load_on_first_access(exchange: Exchange, store: SessionStore) -> None:
     """Load the session from a sync store, inline, when it is first used.
 
     For stores that do no I/O (`CookieStore`, `MemoryStore`) in any adapter, and for
-    every sync store under WSGI, where the request's thread may block.
+    every sync store under WSGI, where the request's thread may block. The same as
+    `Exchange.load_inline`.
     """
-
-    def load() -> None:
-        exchange.request_load()
-        command = exchange.next_command()
-        if command is None:
-            return
-        try:
-            result = command.run(store)
-        except Exception as exc:
-            raise exchange.fail(command, exc) from exc
-        exchange.receive(result)
-
-    exchange.set_loader(load, on_mark=True)
+    exchange.load_inline(store)

@@ -29,7 +29,9 @@ from __future__ import annotations
 
 import enum
 import logging
+import math
 from collections.abc import Callable, Generator, Mapping
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from ._commands import Command, Delete, Load, Save, Update, UpdateTtl
@@ -37,9 +39,15 @@ from ._config import TtlExtensionPolicy
 from ._cookie_codec import COOKIE_SIZE_LIMIT, Envelope
 from ._cookie_header import cookie_values
 from ._decision import CookieAction, Decision, Incoming, Step, decide
-from ._errors import SessionError, SessionStoreError, SessionTooLarge
-from ._session import Session
-from ._store import Delta, StoredState
+from ._errors import (
+    SessionError,
+    SessionNotLoadedError,
+    SessionSerializationError,
+    SessionStoreError,
+    SessionTooLarge,
+)
+from ._session import IMMUTABLE_TYPES, Session, SessionStatus
+from ._store import Delta, SessionStore, StoredState
 
 if TYPE_CHECKING:
     from ._manager import SessionManager, TtlPlan
@@ -57,6 +65,8 @@ SAVE_ATTEMPTS = 4
 """A save with a fresh key, then at most three retries if the key turns out taken."""
 
 _Commit = Generator[Command, Any, None]
+_new_tuple = tuple.__new__
+_EMPTY: Mapping[Any, Any] = MappingProxyType({})
 
 
 class _Phase(enum.Enum):
@@ -86,6 +96,8 @@ _COOKIE_SET_IF_MOVED, _COOKIE_SET_IF_ROTATED = (
     CookieAction.SET_IF_ROTATED,
 )
 _EVERY_REQUEST = TtlExtensionPolicy.ON_EVERY_REQUEST
+_UNCHANGED, _CHANGED = SessionStatus.UNCHANGED, SessionStatus.CHANGED
+_RENEWED, _PURGED = SessionStatus.RENEWED, SessionStatus.PURGED
 
 
 class Exchange:
@@ -108,25 +120,70 @@ class Exchange:
     _result: Any = None
     set_cookie: str | None = None
     vary = False
+    # How the session loads on first use (see `load_inline` and `set_loader`).
+    _inline_store: SessionStore | None = None
+    _custom_loader: Callable[[], None] | None = None
+    _load_on_mark = False
+    # The state as loaded: the serialized text and the value of every key, for deciding
+    # by value what changed; and what the store and the cookie said about the session.
+    _loaded_text: Mapping[str, str] = _EMPTY
+    _loaded_values: Mapping[str, Any] = _EMPTY
+    _permanent_loaded = False
+    _created_at: float | None = None
+    _expires_at: float | None = None
 
     def __init__(self, manager: SessionManager, cookie_source: CookieSource, now: float) -> None:
         self._manager = manager
         self._cookie_source = cookie_source
         self.now = now
-        self.session: Session = manager.session_class()
+        session: Session = manager.session_class()
+        session._exchange = self
+        self.session = session
 
     # -- the adapter's verbs -----------------------------------------------------------
+
+    def load_inline(self, store: SessionStore) -> None:
+        """Load from ``store`` inline, on the session's first use.
+
+        Also when the session is merely marked accessed (``request.session`` in Starlette,
+        ``flask.session``), so that C-level readers such as ``json.dumps`` see the loaded
+        state. For stores that do no I/O in any adapter, and for every sync store under
+        WSGI, where the request's thread may block.
+        """
+        self._inline_store = store
+        self._load_on_mark = True
 
     def set_loader(self, loader: Callable[[], None], *, on_mark: bool) -> None:
         """Run ``loader`` on the session's first use (it must load it, or raise).
 
-        With ``on_mark`` the loader also runs when the session is merely marked accessed
-        (``request.session`` in Starlette, ``flask.session``), so that C-level readers such
-        as ``json.dumps`` see the loaded state; use it for loaders that can run inline.
+        With ``on_mark`` the loader also runs when the session is merely marked accessed;
+        use that for loaders that can run inline. A lazy adapter installs a loader that
+        raises `SessionNotLoadedError` saying how to load.
         """
-        if not self._loaded:
-            self.session._loader = loader
-            self.session._load_on_mark = on_mark
+        self._custom_loader = loader
+        self._load_on_mark = on_mark
+
+    def _load_on_first_use(self) -> None:
+        """Load the session now: the session calls this when it is first used."""
+        store = self._inline_store
+        if store is not None:
+            self._load_requested = True
+            command = self.next_command()
+            if command is not None:
+                try:
+                    result = command.run(store)
+                except Exception as exc:
+                    raise self.fail(command, exc) from exc
+                self.receive(result)
+            return
+        loader = self._custom_loader
+        if loader is None:
+            raise SessionNotLoadedError(
+                "the session was used before it was loaded: run the exchange's commands "
+                "(run_commands / run_commands_async) before the application, or install a "
+                "loader (Exchange.load_inline, Exchange.set_loader)"
+            )
+        loader()
 
     def next_command(self) -> Command | None:
         """The next store command to run, or ``None`` when there is nothing to do now."""
@@ -204,20 +261,22 @@ class Exchange:
             return
         if (
             self._incoming is _LIVE
-            and session._clean()
-            and self._manager.plan(session._permanent_loaded).policy is not _EVERY_REQUEST
+            and self._clean()
+            and self._manager.plan(self._permanent_loaded).policy is not _EVERY_REQUEST
             and not self._rotated
         ):
             # The common read: a live session left as it was, nothing to write or send.
             self._end()
             return
         try:
-            status, changed, removed = session._outcome()
+            status, changed, removed = self._outcome()
         except BaseException:
             self._phase = _FAILED
             raise
         empty = not dict.__len__(session)
-        permanent = session._permanent_default if session._permanent is None else session._permanent
+        permanent = (
+            self._manager.default_permanent if session._permanent is None else session._permanent
+        )
         plan = self._manager.plan(permanent)
         incoming = self._incoming
         assert incoming is not None
@@ -299,47 +358,111 @@ class Exchange:
         # Usually READY; DONE for a first read after an untouched commit.
         self._after_load = self._phase
         self._phase = _LOADING
-        return Load(envelope.session_key, self.now)
+        # tuple.__new__ skips the NamedTuple's Python-level constructor (hot path).
+        return _new_tuple(Load, (envelope.session_key, self.now))
 
     def _install(self, stored: StoredState | None) -> None:
         """Fill the session from a `Load` result (``None`` or garbage: stale)."""
         session = self.session
         envelope = self._envelope
-        texts: Mapping[str, str] = {}
-        values: dict[str, Any] = {}
         if stored is not None and envelope is not None:
+            texts = stored.state
             try:
-                loads = self._manager.config.serializer.loads
-                state = stored.state
-                for key, text in state.items():
-                    if type(key) is not str or type(text) is not str:
-                        raise TypeError("stored keys and values must be str")
-                    values[key] = loads(text)
-                texts = state
+                values = self._manager.loads_many(texts)
             except Exception as exc:
                 logger.debug("treating an unreadable stored session as stale: %r", exc)
                 stored = None
-                values = {}
-        session._serializer = self._manager.config.serializer
-        session._permanent_default = self._manager.default_permanent
-        if envelope is not None and stored is not None:
-            session._new = False
-            session._created_at = envelope.created_at
-            session._expires_at = stored.expires_at
-            session._permanent = envelope.permanent
-        elif self._incoming is _LIVE:
+            else:
+                self._loaded_text = texts
+                self._loaded_values = values
+                self._created_at = envelope.created_at
+                self._expires_at = stored.expires_at
+                if envelope.permanent is not None:
+                    session._permanent = envelope.permanent
+                dict.update(session, values)
+        if stored is None and self._incoming is _LIVE:
             self._incoming = _STALE
-        default = session._permanent_default
-        session._permanent_loaded = default if session._permanent is None else session._permanent
+        permanent = session._permanent
+        self._permanent_loaded = self._manager.default_permanent if permanent is None else permanent
         self._loaded = True
-        session._fill(texts, values)
 
     def _break_loader(self, failure: SessionError) -> None:
         def broken() -> None:
             raise failure
 
         if not self._loaded:
-            self.session._loader = broken
+            self._inline_store = None
+            self._custom_loader = broken
+
+    # -- deciding by value --------------------------------------------------------------
+
+    def _changes(self) -> tuple[dict[str, str], frozenset[str]]:
+        """Keys whose serialized value differs from the loaded one, and keys removed."""
+        session = self.session
+        dumps = self._manager.config.serializer.dumps
+        loaded_text = self._loaded_text
+        loaded_values = self._loaded_values
+        handed_out = session._handed_out or ()
+        all_handed_out = session._all_handed_out
+        changed: dict[str, str] = {}
+        for key, value in dict.items(session):
+            if (
+                key in loaded_values
+                and loaded_values[key] is value
+                and (type(value) in IMMUTABLE_TYPES or not (all_handed_out or key in handed_out))
+            ):
+                # The very object loaded, and either immutable or never handed out: the
+                # loaded text still describes it.
+                continue
+            if not isinstance(key, str):
+                raise SessionSerializationError(key, "session keys must be strings")
+            try:
+                text = dumps(value)
+            except Exception as exc:
+                raise SessionSerializationError(key, exc) from exc
+            if loaded_text.get(key) != text:
+                changed[key] = text
+        if not session._modified:
+            # Removing a key takes a mutating call; without one, only in-place changes count.
+            return changed, frozenset()
+        removed = frozenset(key for key in loaded_text if not dict.__contains__(session, key))
+        return changed, removed
+
+    def _clean(self) -> bool:
+        """True if nothing can have changed: no mutating call, no in-place change.
+
+        Cheaper than `_outcome`: values of immutable types are skipped without
+        serializing, and only a value of another type is compared by its text.
+        """
+        session = self.session
+        if session._modified or session._forced or session._purged or session._renewed:
+            return False
+        if session._permanent is not None and session._permanent != self._permanent_loaded:
+            return False
+        if session._all_handed_out or session._handed_out:
+            return not self._changes()[0]
+        return True
+
+    def _outcome(self) -> tuple[SessionStatus, dict[str, str], frozenset[str]]:
+        """The status so far, and the keys changed and removed since loading."""
+        session = self.session
+        changed: dict[str, str] = {}
+        removed: frozenset[str] = frozenset()
+        if session._accessed and self._loaded:
+            changed, removed = self._changes()
+        if session._purged:
+            status = _RENEWED if dict.__len__(session) else _PURGED
+        elif session._renewed:
+            status = _RENEWED
+        elif changed or removed or session._forced or self._permanent_changed():
+            status = _CHANGED
+        else:
+            status = _UNCHANGED
+        return status, changed, removed
+
+    def _permanent_changed(self) -> bool:
+        permanent = self.session._permanent
+        return permanent is not None and permanent != self._permanent_loaded
 
     # -- committing ----------------------------------------------------------------------
 
@@ -403,7 +526,7 @@ class Exchange:
         ttl = self._capped(plan.ttl, created_at)
         state: dict[str, str] = {}
         if not empty:
-            loaded_text = session._loaded_text or {}
+            loaded_text = self._loaded_text
             state = {
                 key: changed[key] if key in changed else loaded_text[key]
                 for key in dict.keys(session)
@@ -423,7 +546,7 @@ class Exchange:
             else:
                 yield Delete(old_key)
         if session_key is not None and decision.steps and decision.steps[0] is not _STEP_DELETE:
-            session._expires_at = self.now + ttl
+            self._expires_at = self.now + ttl
 
         rotated = self._rotated
         cookie = decision.cookie
@@ -436,8 +559,11 @@ class Exchange:
             self._set(session_key, created_at, session._permanent, plan.max_age, ttl, state)
         elif cookie is _COOKIE_SET_IF_ROTATED and rotated:
             max_age = plan.max_age
-            if max_age is not None and session._expires_at is not None:
-                max_age = max(0, int(session._expires_at - self.now))
+            if max_age is not None and self._expires_at is not None:
+                # The cookie follows the stored expiry, rounded up: rounded down (here or
+                # by the absolute-lifetime cap) it would die before its session, and with
+                # under a second left, Max-Age=0 would delete a live session's cookie.
+                max_age = ttl = max(0, math.ceil(self._expires_at - self.now))
             self._set(session_key, created_at, session._permanent, max_age, ttl, state)
 
     def _save(self, state: Mapping[str, str], ttl: int) -> Generator[Command, Any, str]:

@@ -11,8 +11,8 @@ from __future__ import annotations
 import base64
 import os
 import time
-from collections.abc import Callable, Sequence
-from typing import NamedTuple
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, NamedTuple, cast
 
 from ._config import (
     BrowserSession,
@@ -23,6 +23,7 @@ from ._config import (
 from ._cookie_codec import CookieCodec
 from ._exchange import CookieSource, Exchange
 from ._key import Key, normalize_keys
+from ._serializer import Serializer
 from ._session import Session
 from ._set_cookie import SetCookieFormatter
 
@@ -47,6 +48,18 @@ def _plan(lifecycle: BrowserSession | PersistentSession, persistent: bool) -> Tt
     return TtlPlan(ttl, lifecycle.ttl_extension_policy, ttl if persistent else None)
 
 
+def _bulk_loads(serializer: Serializer) -> Callable[[Mapping[str, str]], dict[str, Any]]:
+    bulk = getattr(serializer, "loads_many", None)
+    if callable(bulk):
+        return cast(Callable[[Mapping[str, str]], dict[str, Any]], bulk)
+    loads = serializer.loads
+
+    def loads_many(texts: Mapping[str, str]) -> dict[str, Any]:
+        return {key: loads(text) for key, text in texts.items()}
+
+    return loads_many
+
+
 class SessionManager:
     """Configuration, keys and the clock and random source, shared by every request.
 
@@ -66,6 +79,7 @@ class SessionManager:
         "extends_untouched",
         "formatter",
         "keys",
+        "loads_many",
         "now",
         "session_class",
         "token",
@@ -81,6 +95,8 @@ class SessionManager:
     extends_untouched: bool
     default_permanent: bool
     """`Session.permanent` of a session that never set it."""
+    loads_many: Callable[[Mapping[str, str]], dict[str, Any]]
+    """Parses a loaded session's texts: the serializer's own bulk method, or a loop."""
     _plans: tuple[TtlPlan, TtlPlan]
 
     def __init__(
@@ -116,6 +132,7 @@ class SessionManager:
         )
         set_(self, "formatter", SetCookieFormatter(config))
         set_(self, "default_permanent", isinstance(lifecycle, PersistentSession))
+        set_(self, "loads_many", _bulk_loads(config.serializer))
         set_(
             self,
             "extends_untouched",

@@ -41,7 +41,8 @@ class MemoryStore:
             entry = self._live(key, now)
         if entry is None:
             return None
-        return StoredState(entry[0], entry[1])
+        # tuple.__new__ skips the NamedTuple's Python-level constructor (hot path).
+        return tuple.__new__(StoredState, entry)
 
     def save(self, key: str, state: Mapping[str, str], *, ttl: int, now: float) -> str | None:
         """Store ``state`` under ``key`` unless a live session has it."""

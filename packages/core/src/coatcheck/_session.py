@@ -6,14 +6,14 @@ A `Session` is a real ``dict`` subclass, so ``json.dumps``, Starlette's
 - ``accessed`` and ``modified`` flags that follow Starlette 1.x (reads mark accessed,
   mutating calls mark modified and accessed, ``mark_accessed()`` and ``mark_modified()``);
 - the lifecycle requests ``purge()`` and ``renew()``, and the per-session ``permanent``;
-- the state as loaded (its serialized text per key), so that what gets written is decided
-  by *value*: a list read from the session and appended to counts as a change, and
-  ``update({})`` does not.
+- nothing about the stored state: an attached session belongs to an `Exchange`, which
+  keeps the state as loaded and decides by *value* what gets written (a list read from
+  the session and appended to counts as a change, ``update({})`` does not).
 
-A session attached to a request may not be loaded yet. Its first use runs a loader the
-adapter installed (an inline store read, or an error telling the caller to load it
-first). ``dict(session)``, ``{**session}`` and iteration go through the overridden
-methods and so load it; ``json.dumps`` reads the raw dict through a C fast path, so a
+A session attached to a request may not be loaded yet. Its first use runs the exchange's
+loader (an inline store read, or an error telling the caller to load it first).
+``dict(session)``, ``{**session}`` and iteration go through the overridden methods and
+so load it; ``json.dumps`` reads the raw dict through a C fast path, so a
 session must be touched (``request.session`` and ``flask.session`` do that by marking it
 accessed) before being serialized that way.
 """
@@ -21,20 +21,19 @@ accessed) before being serialized that way.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, overload
 
-from ._errors import SessionCommittedError, SessionSerializationError
+from ._errors import SessionCommittedError
 
 if TYPE_CHECKING:
-    from ._serializer import Serializer
+    from ._exchange import Exchange
 
 __all__ = ["Session", "SessionStatus"]
 
 _MISSING: Any = object()
-# Values of these types cannot change in place: if the object in the session is the
-# very one loaded, its serialized text is still the loaded text.
-_IMMUTABLE = frozenset({str, int, float, bool, type(None), bytes})
+IMMUTABLE_TYPES = frozenset({str, int, float, bool, type(None), bytes})
+"""Values of these types cannot change in place: the loaded object is the loaded value."""
 
 
 class SessionStatus(str, enum.Enum):
@@ -59,8 +58,7 @@ class Session(dict[str, Any]):
 
     # Per-request attributes live in the instance dict only once they differ from these
     # class defaults, so an untouched request allocates next to nothing.
-    _loader: Callable[[], None] | None = None
-    _load_on_mark = False
+    _exchange: Exchange | None = None
     _accessed = False
     _modified = False
     _forced = False
@@ -68,26 +66,32 @@ class Session(dict[str, Any]):
     _renewed = False
     _committed = False
     _permanent: bool | None = None
-    _permanent_default = False
-    _permanent_loaded = False
-    _created_at: float | None = None
-    _expires_at: float | None = None
-    _new = True
-    _serializer: Serializer | None = None
-    _loaded_text: Mapping[str, str] | None = None
-    _loaded_values: dict[str, Any] | None = None
+    # Mutable values handed to the application, which may change them in place: only
+    # these are compared by serialized value at the end (``_all_handed_out``: every one).
+    _handed_out: set[str] | None = None
+    _all_handed_out = False
 
     # -- loading and flags -------------------------------------------------------------
 
     def _load(self) -> None:
-        loader = self._loader
-        if loader is not None:
-            loader()
+        exchange = self._exchange
+        if exchange is not None and not exchange._loaded:
+            exchange._load_on_first_use()
 
     def _read(self) -> None:
-        if self._loader is not None:
-            self._load()
+        self._load()
         self._accessed = True
+
+    def _hand_out(self, key: str) -> None:
+        handed_out = self._handed_out
+        if handed_out is None:
+            self._handed_out = {key}
+        else:
+            handed_out.add(key)
+
+    def _hand_out_all(self) -> None:
+        self._read()
+        self._all_handed_out = True
 
     def _write(self) -> None:
         if self._committed:
@@ -96,8 +100,7 @@ class Session(dict[str, Any]):
                 "cannot reach the client or the store. Change it before the response starts "
                 "(not in a streaming body or a background task)."
             )
-        if self._loader is not None:
-            self._load()
+        self._load()
         self._accessed = True
         self._modified = True
 
@@ -108,8 +111,9 @@ class Session(dict[str, Any]):
 
     @accessed.setter
     def accessed(self, value: bool) -> None:
-        if value and self._load_on_mark and self._loader is not None:
-            self._load()
+        exchange = self._exchange
+        if value and exchange is not None and exchange._load_on_mark and not exchange._loaded:
+            exchange._load_on_first_use()
         self._accessed = bool(value)
 
     @property
@@ -161,9 +165,10 @@ class Session(dict[str, Any]):
         stored with it.
         """
         self._read()
-        if self._permanent is None:
-            return self._permanent_default
-        return self._permanent
+        if self._permanent is not None:
+            return self._permanent
+        exchange = self._exchange
+        return exchange is not None and exchange._manager.default_permanent
 
     @permanent.setter
     def permanent(self, value: bool) -> None:
@@ -173,124 +178,69 @@ class Session(dict[str, Any]):
     @property
     def status(self) -> SessionStatus:
         """What the request has done to the session so far (decided by value)."""
-        return self._outcome()[0]
+        exchange = self._exchange
+        if exchange is not None:
+            return exchange._outcome()[0]
+        # Detached: no loaded state to compare with, so the flags decide.
+        if self._purged:
+            return _RENEWED if dict.__len__(self) else _PURGED
+        if self._renewed:
+            return _RENEWED
+        return _CHANGED if self._modified else _UNCHANGED
 
     @property
     def new(self) -> bool:
         """True if the request did not arrive with a live session."""
         self._read()
-        return self._new
+        exchange = self._exchange
+        return exchange is None or exchange._created_at is None
 
     @property
     def created_at(self) -> float | None:
         """When the session was first saved (seconds since the epoch), if it was."""
         self._read()
-        return self._created_at
+        exchange = self._exchange
+        return None if exchange is None else exchange._created_at
 
     @property
     def expires_at(self) -> float | None:
         """When the stored state expires, as last known (after loading or writing)."""
         self._read()
-        return self._expires_at
-
-    # -- change detection (used by the exchange) ---------------------------------------
-
-    def _fill(self, texts: Mapping[str, str], values: dict[str, Any]) -> None:
-        """Install the loaded state; called by the exchange, never by applications."""
-        self._loader = None
-        dict.update(self, values)
-        self._loaded_text = texts
-        self._loaded_values = values
-
-    def _changes(self) -> tuple[dict[str, str], frozenset[str]]:
-        """Keys whose serialized value differs from the loaded one, and keys removed."""
-        serializer = self._serializer
-        assert serializer is not None, "only an attached session has a serializer"
-        dumps = serializer.dumps
-        loaded_text = self._loaded_text or {}
-        loaded_values = self._loaded_values or {}
-        changed: dict[str, str] = {}
-        for key, value in dict.items(self):
-            if type(value) in _IMMUTABLE and key in loaded_values and loaded_values[key] is value:
-                continue
-            if not isinstance(key, str):
-                raise SessionSerializationError(key, "session keys must be strings")
-            try:
-                text = dumps(value)
-            except Exception as exc:
-                raise SessionSerializationError(key, exc) from exc
-            if loaded_text.get(key) != text:
-                changed[key] = text
-        if not self._modified:
-            # Removing a key takes a mutating call; without one, only in-place changes count.
-            return changed, frozenset()
-        removed = frozenset(key for key in loaded_text if not dict.__contains__(self, key))
-        return changed, removed
-
-    def _permanent_changed(self) -> bool:
-        effective = self._permanent_default if self._permanent is None else self._permanent
-        return effective != self._permanent_loaded
-
-    def _clean(self) -> bool:
-        """True if nothing can have changed: no mutating call, no in-place change.
-
-        Cheaper than `_outcome`: values of immutable types are skipped without
-        serializing, and only a value of another type is compared by its text.
-        """
-        if self._modified or self._forced or self._purged or self._renewed:
-            return False
-        if self._permanent is not None and self._permanent != self._permanent_loaded:
-            return False
-        if not self._accessed:
-            return True
-        loaded_values = self._loaded_values
-        if loaded_values:
-            for value in loaded_values.values():
-                if type(value) not in _IMMUTABLE:
-                    changed, _ = self._changes()
-                    return not changed
-        return True
-
-    def _outcome(self) -> tuple[SessionStatus, dict[str, str], frozenset[str]]:
-        """The status, and the keys changed and removed since loading."""
-        changed: dict[str, str] = {}
-        removed: frozenset[str] = frozenset()
-        if self._accessed and self._serializer is not None:
-            changed, removed = self._changes()
-        if self._purged:
-            status = _RENEWED if dict.__len__(self) else _PURGED
-        elif self._renewed:
-            status = _RENEWED
-        elif changed or removed or self._forced or self._permanent_changed():
-            status = _CHANGED
-        elif self._serializer is None and self._modified:
-            # Detached: no loaded state to compare with, so the flags decide.
-            status = _CHANGED
-        else:
-            status = _UNCHANGED
-        return status, changed, removed
+        exchange = self._exchange
+        return None if exchange is None else exchange._expires_at
 
     # -- reads ---------------------------------------------------------------------------
 
     def __getitem__(self, key: str) -> Any:
-        if self._loader is not None:
-            self._load()
+        exchange = self._exchange
+        if exchange is not None and not exchange._loaded:
+            exchange._load_on_first_use()
         self._accessed = True
-        return dict.__getitem__(self, key)
+        value = dict.__getitem__(self, key)
+        if type(value) not in IMMUTABLE_TYPES:
+            self._hand_out(key)
+        return value
 
     @overload
     def get(self, key: str, default: None = None, /) -> Any | None: ...
     @overload
     def get(self, key: str, default: Any, /) -> Any: ...
     def get(self, key: str, default: Any = None, /) -> Any:
-        if self._loader is not None:
-            self._load()
+        exchange = self._exchange
+        if exchange is not None and not exchange._loaded:
+            exchange._load_on_first_use()
         self._accessed = True
-        return dict.get(self, key, default)
+        value = dict.get(self, key, _MISSING)
+        if value is _MISSING:
+            return default
+        if type(value) not in IMMUTABLE_TYPES:
+            self._hand_out(key)
+        return value
 
     def __contains__(self, key: object) -> bool:
-        if self._loader is not None:
-            self._load()
+        exchange = self._exchange
+        if exchange is not None and not exchange._loaded:
+            exchange._load_on_first_use()
         self._accessed = True
         return dict.__contains__(self, key)
 
@@ -311,16 +261,16 @@ class Session(dict[str, Any]):
         return dict.keys(self)
 
     def values(self) -> Any:
-        self._read()
+        self._hand_out_all()
         return dict.values(self)
 
     def items(self) -> Any:
-        self._read()
+        self._hand_out_all()
         return dict.items(self)
 
     def copy(self) -> dict[str, Any]:
         """A plain ``dict`` copy of the state."""
-        self._read()
+        self._hand_out_all()
         return dict(dict.items(self))
 
     def __eq__(self, other: object) -> bool:
@@ -334,15 +284,16 @@ class Session(dict[str, Any]):
     __hash__ = None
 
     def __or__(self, other: Any) -> dict[str, Any]:  # type: ignore[override]
-        self._read()
+        self._hand_out_all()
         return dict(dict.items(self)) | other  # type: ignore[no-any-return]
 
     def __ror__(self, other: Any) -> dict[str, Any]:  # type: ignore[override]
-        self._read()
+        self._hand_out_all()
         return other | dict(dict.items(self))  # type: ignore[no-any-return]
 
     def __repr__(self) -> str:
-        if self._loader is not None:
+        exchange = self._exchange
+        if exchange is not None and not exchange._loaded:
             return f"{type(self).__name__}(<not loaded>)"
         return f"{type(self).__name__}({dict.__repr__(self)})"
 
@@ -379,7 +330,10 @@ class Session(dict[str, Any]):
     def setdefault(self, key: str, default: Any = None, /) -> Any:
         self._read()
         if dict.__contains__(self, key):
-            return dict.__getitem__(self, key)
+            value = dict.__getitem__(self, key)
+            if type(value) not in IMMUTABLE_TYPES:
+                self._hand_out(key)
+            return value
         self._write()
         dict.__setitem__(self, key, default)
         return default

@@ -1,0 +1,1 @@
+"""The coatcheck benchmark harness: ``python -m benchmarks`` (what ``nox -s bench`` runs)."""

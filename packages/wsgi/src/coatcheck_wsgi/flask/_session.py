@@ -1,0 +1,29 @@
+"""`FlaskSession`: a coatcheck `Session` that Flask accepts as its own."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from flask.sessions import SessionMixin
+
+from coatcheck import Session
+
+if TYPE_CHECKING:
+    from coatcheck import Exchange
+
+__all__ = ["FlaskSession"]
+
+
+class FlaskSession(Session, SessionMixin):  # type: ignore[override]
+    """The session ``flask.session`` returns under `FlaskSessionInterface`.
+
+    A `coatcheck.Session` (a ``dict``) that is also Flask's ``SessionMixin``. coatcheck's
+    flags win over the mixin's: ``permanent`` is stored with the session, not as a
+    ``"_permanent"`` key; ``new`` is true until a live session was loaded; ``modified``
+    and ``accessed`` are tracked, and ``session.modified = True`` forces a save. Flask
+    marks the session accessed whenever ``flask.session`` is used, and that first use
+    loads it from the store.
+    """
+
+    _exchange: Exchange | None = None
+    """The request's exchange, set by `FlaskSessionInterface.open_session`."""

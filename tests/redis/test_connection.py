@@ -1,0 +1,152 @@
+"""`from_url`: schemes, cluster mode, TLS verification and the timeouts that keep a dead or
+hung Redis from hanging a request."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from redis.cluster import RedisCluster
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from coatcheck_redis import SOCKET_TIMEOUT, AsyncRedisStore, RedisStore
+from coatcheck_redis._connection import split_cluster_scheme
+from tests.redis.servers import RedisClusterServers, RedisServer
+
+SLACK = 1.0
+"""Seconds allowed on top of a timeout for a loaded test machine."""
+
+
+@pytest.mark.parametrize(
+    ("url", "cluster", "expected"),
+    [
+        ("redis://h:1/0", None, ("redis://h:1/0", False)),
+        ("rediss://h:1", None, ("rediss://h:1", False)),
+        ("unix:///tmp/r.sock", None, ("unix:///tmp/r.sock", False)),
+        ("redis+cluster://h:1", None, ("redis://h:1", True)),
+        ("REDISS+CLUSTER://h:1", None, ("REDISS://h:1", True)),
+        ("redis://h:1", True, ("redis://h:1", True)),
+        ("redis+cluster://h:1", True, ("redis://h:1", True)),
+    ],
+)
+def test_cluster_mode_comes_from_the_scheme_or_the_argument(
+    url: str, cluster: bool | None, expected: tuple[str, bool]
+) -> None:
+    assert split_cluster_scheme(url, cluster) == expected
+
+
+@pytest.mark.parametrize(
+    ("url", "cluster"), [("redis+cluster://h:1", False), ("127.0.0.1:6379", None)]
+)
+def test_contradictory_or_schemeless_urls_are_refused(url: str, cluster: bool | None) -> None:
+    with pytest.raises(ValueError):
+        RedisStore.from_url(url, cluster=cluster)
+
+
+@pytest.mark.redis
+def test_a_cluster_url_makes_a_cluster_store(redis_cluster: RedisClusterServers) -> None:
+    url = redis_cluster.url.replace("redis://", "redis+cluster://")
+    store = RedisStore.from_url(url, key_prefix="scheme:")
+    try:
+        assert isinstance(store.client, RedisCluster)
+        now = time.time()
+        key = store.save("k", {"a": "1"}, ttl=60, now=now)
+        assert key is not None
+        assert store.load(key, now=now) is not None
+    finally:
+        store.close()
+
+
+@pytest.mark.redis
+@pytest.mark.anyio
+async def test_an_async_cluster_url_makes_a_cluster_store(
+    redis_cluster: RedisClusterServers, anyio_backend: str
+) -> None:
+    from redis.asyncio.cluster import RedisCluster as AsyncRedisCluster
+
+    url = redis_cluster.url.replace("redis://", "redis+cluster://")
+    store = AsyncRedisStore.from_url(url, key_prefix="scheme:")
+    try:
+        assert isinstance(store.client, AsyncRedisCluster)
+        now = time.time()
+        key = await store.save("k2", {"a": "1"}, ttl=60, now=now)
+        assert key is not None
+        assert await store.load(key, now=now) is not None
+    finally:
+        await store.aclose()
+
+
+@pytest.mark.redis
+def test_the_tls_server_certificate_is_verified(tls_redis_server: RedisServer) -> None:
+    # Without the test CA, the server's certificate is untrusted: no connection.
+    store = RedisStore.from_url(tls_redis_server.url)
+    try:
+        with pytest.raises(RedisConnectionError):
+            store.load("k", now=time.time())
+    finally:
+        store.close()
+
+
+@pytest.mark.redis
+def test_a_dead_redis_fails_fast(disposable_redis: RedisServer) -> None:
+    store = RedisStore.from_url(disposable_redis.url)
+    try:
+        store.load("warm", now=time.time())
+        disposable_redis.kill()
+        started = time.monotonic()
+        with pytest.raises(RedisConnectionError):
+            store.load("k", now=time.time())
+        # Three connection attempts, refused at once, with at most 0.1 s between them.
+        assert time.monotonic() - started < 0.5 + SLACK
+    finally:
+        store.close()
+
+
+@pytest.mark.redis
+def test_a_hung_redis_costs_one_socket_timeout(disposable_redis: RedisServer) -> None:
+    store = RedisStore.from_url(disposable_redis.url)
+    try:
+        store.load("warm", now=time.time())
+        disposable_redis.freeze()
+        started = time.monotonic()
+        with pytest.raises(RedisTimeoutError):
+            store.load("k", now=time.time())
+        elapsed = time.monotonic() - started
+        assert SOCKET_TIMEOUT - 0.1 <= elapsed < SOCKET_TIMEOUT + SLACK
+    finally:
+        disposable_redis.thaw()
+        store.close()
+
+
+@pytest.mark.redis
+def test_the_url_query_overrides_the_defaults(disposable_redis: RedisServer) -> None:
+    store = RedisStore.from_url(disposable_redis.url + "?socket_timeout=0.3")
+    try:
+        store.load("warm", now=time.time())
+        disposable_redis.freeze()
+        started = time.monotonic()
+        with pytest.raises(RedisTimeoutError):
+            store.load("k", now=time.time())
+        assert time.monotonic() - started < 0.3 + SLACK
+    finally:
+        disposable_redis.thaw()
+        store.close()
+
+
+@pytest.mark.redis
+@pytest.mark.anyio
+async def test_keyword_arguments_override_the_defaults(
+    disposable_redis: RedisServer, anyio_backend: str
+) -> None:
+    store = AsyncRedisStore.from_url(disposable_redis.url, socket_timeout=0.3)
+    try:
+        await store.load("warm", now=time.time())
+        disposable_redis.freeze()
+        started = time.monotonic()
+        with pytest.raises(RedisTimeoutError):
+            await store.load("k", now=time.time())
+        assert time.monotonic() - started < 0.3 + SLACK
+    finally:
+        disposable_redis.thaw()
+        await store.aclose()

@@ -1,0 +1,104 @@
+"""`FlaskTaggedJSON` agrees with Flask's own tagged serializer, and is deterministic."""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timezone
+from typing import Any
+
+import pytest
+from flask.json.tag import JSONTag, TaggedJSONSerializer
+from hypothesis import given
+from hypothesis import strategies as st
+from markupsafe import Markup
+
+from coatcheck_wsgi.flask import FlaskTaggedJSON
+
+FLASK = TaggedJSONSerializer()
+OURS = FlaskTaggedJSON()
+
+keys = st.one_of(st.text(max_size=8), st.sampled_from([" t", " di", " b", " m", " u", " d"]))
+scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=False),
+    st.text(),
+    st.binary(max_size=16),
+    st.uuids(),
+    st.datetimes(
+        min_value=datetime(1970, 1, 2),
+        max_value=datetime(9999, 1, 1),
+        timezones=st.just(timezone.utc),
+    ).map(lambda value: value.replace(microsecond=0)),
+    st.text(max_size=8).map(Markup),
+)
+values = st.recursive(
+    scalars,
+    lambda children: st.one_of(
+        st.lists(children, max_size=4),
+        st.lists(children, max_size=4).map(tuple),
+        st.dictionaries(keys, children, max_size=4),
+    ),
+    max_leaves=12,
+)
+
+
+def shuffled(value: Any, rng: random.Random) -> Any:
+    """An equal value whose dicts list their keys in another order."""
+    if isinstance(value, dict):
+        items = [(key, shuffled(item, rng)) for key, item in value.items()]
+        rng.shuffle(items)
+        return dict(items)
+    if isinstance(value, list):
+        return [shuffled(item, rng) for item in value]
+    if isinstance(value, tuple):
+        return tuple(shuffled(item, rng) for item in value)
+    return value
+
+
+def same(left: Any, right: Any) -> bool:
+    """Equal, with the same types all the way down."""
+    if type(left) is not type(right):
+        return False
+    if isinstance(left, dict):
+        return left.keys() == right.keys() and all(same(left[k], right[k]) for k in left)
+    if isinstance(left, (list, tuple)):
+        return len(left) == len(right) and all(map(same, left, right))
+    return bool(left == right)
+
+
+@given(values)
+def test_round_trips_like_flasks_own_serializer(value: Any) -> None:
+    assert same(OURS.loads(OURS.dumps(value)), FLASK.loads(FLASK.dumps(value)))
+
+
+@given(values, st.randoms(use_true_random=False))
+def test_equal_values_give_equal_text(value: Any, rng: random.Random) -> None:
+    assert OURS.dumps(shuffled(value, rng)) == OURS.dumps(value)
+    assert OURS.dumps(OURS.loads(OURS.dumps(value))) == OURS.dumps(value)
+
+
+@pytest.mark.parametrize("text", ["", "{", '"unterminated', "[1,", "nope"])
+def test_unreadable_text_raises_value_error(text: str) -> None:
+    with pytest.raises(ValueError):
+        OURS.loads(text)
+
+
+def test_tags_registered_on_the_tagger_apply() -> None:
+    class TagComplex(JSONTag):
+        key = " c"
+
+        def check(self, value: Any) -> bool:
+            return isinstance(value, complex)
+
+        def to_json(self, value: Any) -> Any:
+            return [value.real, value.imag]
+
+        def to_python(self, value: Any) -> Any:
+            return complex(*value)
+
+    serializer = FlaskTaggedJSON(TaggedJSONSerializer())
+    # As Flask's docs do it: app.session_interface.serializer.register(...)
+    serializer.register(TagComplex, index=0)
+    assert serializer.loads(serializer.dumps({"z": 1 + 2j})) == {"z": 1 + 2j}
