@@ -12,7 +12,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from coatcheck import COOKIE_SIZE_LIMIT, CookieContentSecurity, Key
-from coatcheck._cookie_codec import CookieCodec, Envelope
+from coatcheck._cookie_codec import (
+    _FLAG_EXPLICIT,
+    _FLAG_PERMANENT,
+    NOT_OURS,
+    CookieCodec,
+    Envelope,
+    peek_permanent,
+)
 
 KEYS = (Key.from_bytes(bytes(range(64))), Key.from_bytes(bytes(range(1, 65))))
 MODES = list(CookieContentSecurity)
@@ -93,37 +100,57 @@ def test_rotation_reports_the_accepting_key(mode: CookieContentSecurity) -> None
     assert codec(mode, keys=(KEYS[0],)).decode(old) is None
 
 
-def _seal(mode: CookieContentSecurity, plaintext: bytes, name: str = "session") -> str:
+def _seal(mode: CookieContentSecurity, header: int, envelope: bytes, name: str = "session") -> str:
     key = KEYS[0]
-    aad = name.encode() + b"="
+    head = bytes([header])
+    aad = name.encode() + b"=" + head
     if mode is CookieContentSecurity.PRIVATE:
         nonce = os.urandom(12)
-        return b64(nonce + key._aead.encrypt(nonce, plaintext, aad))
-    return b64(plaintext + hmac.digest(key._signing, aad + plaintext, "sha256"))
+        return b64(head + nonce + key._aead.encrypt(nonce, envelope, aad))
+    return b64(head + envelope + hmac.digest(key._signing, aad + envelope, "sha256"))
+
+
+VALID_HEADER = 1 << 4
 
 
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize(
-    "plaintext",
+    ("header", "envelope"),
     [
-        struct.pack(">BBd", 2, 0, 1.0) + b"key",  # unknown version
-        struct.pack(">BBd", 1, 4, 1.0) + b"key",  # unknown flag
-        struct.pack(">BBd", 1, 0, float("nan")) + b"key",  # created_at not finite
-        struct.pack(">BBd", 1, 0, 1.0) + b"\xff\xfe",  # session key not UTF-8
-        struct.pack(">BBd", 1, 0, 1.0),  # no session key
-        b"",
+        (2 << 4, struct.pack(">d", 1.0) + b"key"),  # unknown version
+        (VALID_HEADER | 2 << 2, struct.pack(">d", 1.0) + b"key"),  # permanent without explicit
+        (VALID_HEADER | 1, struct.pack(">d", 1.0) + b"key"),  # low bits set
+        (VALID_HEADER, struct.pack(">d", float("nan")) + b"key"),  # created_at not finite
+        (VALID_HEADER, struct.pack(">d", 1.0) + b"\xff\xfe"),  # session key not UTF-8
+        (VALID_HEADER, struct.pack(">d", 1.0)),  # no session key
+        (VALID_HEADER, b""),
     ],
 )
-def test_authentic_but_malformed_envelopes_are_rejected(
-    mode: CookieContentSecurity, plaintext: bytes
+def test_authentic_but_malformed_values_are_rejected(
+    mode: CookieContentSecurity, header: int, envelope: bytes
 ) -> None:
-    assert codec(mode).decode(_seal(mode, plaintext)) is None
+    assert codec(mode).decode(_seal(mode, header, envelope)) is None
 
 
-def test_well_formed_sealed_envelope_is_accepted() -> None:
+def test_well_formed_sealed_value_is_accepted() -> None:
     for mode in MODES:
-        sealed = _seal(mode, struct.pack(">BBd", 1, 3, 5.0) + b"key")
+        header = VALID_HEADER | (_FLAG_EXPLICIT | _FLAG_PERMANENT) << 2
+        sealed = _seal(mode, header, struct.pack(">d", 5.0) + b"key")
         assert codec(mode).decode(sealed) == Envelope("key", 5.0, True, 0)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_the_header_is_authenticated_and_peekable(mode: CookieContentSecurity) -> None:
+    for permanent in (None, False, True):
+        value = codec(mode).encode("key", 1.0, permanent)
+        assert peek_permanent(value) is permanent
+    value = codec(mode).encode("key", 1.0, False)
+    raw = bytearray(unb64(value))
+    raw[0] = VALID_HEADER | (_FLAG_EXPLICIT | _FLAG_PERMANENT) << 2  # claim "remember me"
+    forged = b64(bytes(raw))
+    assert peek_permanent(forged) is True
+    assert codec(mode).decode(forged) is None
+    assert peek_permanent("garbage") is NOT_OURS
 
 
 @pytest.mark.parametrize("mode", MODES)

@@ -628,3 +628,32 @@ def test_save_command_carries_the_serialized_state() -> None:
     assert isinstance(command, Save)
     assert command.state == {"a": '[1,"two"]'} and command.ttl == 86400 and command.now == START
     assert len(command.key) == 43
+
+
+def test_finish_says_whether_commands_must_run() -> None:
+    browser, store, _ = logged_in()
+    untouched = browser.manager.begin(browser.header, inline_store=store)
+    assert untouched.finish() is False
+    assert untouched.finish() is False  # idempotent
+    written = browser.manager.begin(browser.header, inline_store=store)
+    written.session["user"] = "bob"
+    assert written.finish() is True
+    run_commands(written, store)
+    assert written.set_cookie is not None
+    assert written.finish() is False
+
+
+def test_an_untouched_request_reads_persistence_from_the_cookie_without_decrypting() -> None:
+    cfg = config(
+        lifecycle=BrowserSession(state_ttl=60),
+        permanent_lifecycle=PersistentSession(session_ttl=3600, ttl_extension_policy=EVERY),
+    )
+    browser, store, _ = client(cfg)
+    browser.request(lambda s: s.__setitem__("a", 1))
+    store.calls.clear()
+    browser.request()
+    assert store.calls == []  # not "remember me": nothing to extend, nothing decoded
+    browser.request(lambda s: setattr(s, "permanent", True))
+    store.calls.clear()
+    browser.request()
+    assert store.methods() == ["update_ttl"]

@@ -11,7 +11,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 from starlette.middleware.sessions import Session as StarletteSession
 
-from coatcheck import MemoryStore, Session, SessionCommittedError, SessionStatus
+from coatcheck import (
+    CookieStore,
+    JSONSerializer,
+    MemoryStore,
+    Session,
+    SessionCommittedError,
+    SessionConfig,
+    SessionNotLoadedError,
+    SessionStatus,
+)
 
 from .helpers import Client, manager
 
@@ -261,3 +270,69 @@ def test_metadata_properties() -> None:
     fresh = Client(manager(), MemoryStore())
     fresh.request(lambda s: seen.extend([s.new, s.created_at]))
     assert seen[3:] == [True, None]
+
+
+class CountingSerializer(JSONSerializer):
+    """The JSON serializer, counting how often ``dumps`` ran."""
+
+    __slots__ = ("calls",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        inner = self.dumps
+        self.calls = 0
+
+        def dumps(value: Any) -> str:
+            self.calls += 1
+            return inner(value)
+
+        self.dumps = dumps
+
+
+@pytest.mark.parametrize(
+    "mutate",
+    [
+        lambda s: s["items"].append(2),
+        lambda s: s.get("items").append(2),
+        lambda s: s.setdefault("items", []).append(2),
+        lambda s: next(iter(s.values())).append(2),
+        lambda s: dict(s.items())["items"].append(2),
+        lambda s: dict(s)["items"].append(2),
+        lambda s: {**s}["items"].append(2),
+        lambda s: s.copy()["items"].append(2),
+        lambda s: (s | {})["items"].append(2),
+    ],
+)
+def test_in_place_changes_are_found_whichever_way_the_value_was_reached(mutate: Any) -> None:
+    client = Client(manager(), MemoryStore())
+    client.request(lambda session: session.update(items=[1]))
+    exchange = client.request(mutate)
+    assert exchange.set_cookie is not None
+    assert client.request(lambda session: dict(session)).session == {"items": [1, 2]}
+
+
+def test_values_never_handed_out_are_not_serialized_again() -> None:
+    serializer = CountingSerializer()
+    config = SessionConfig(cookie_secure=False, serializer=serializer)
+    client = Client(manager(config), MemoryStore())
+    client.request(lambda session: session.update(items=[1, 2], more={"a": [3]}, n=1))
+    serializer.calls = 0
+    client.request(lambda session: session["n"])
+    assert serializer.calls == 0  # the lists and dicts were never handed out
+    client.request(lambda session: session["items"])
+    assert serializer.calls == 1  # only the one handed out is compared
+    serializer.calls = 0
+    client.request(lambda session: session.__setitem__("n", 2))
+    assert serializer.calls == 1  # the write serializes the changed value only
+
+
+def test_a_lone_surrogate_round_trips_through_the_cookie() -> None:
+    client = Client(manager(), CookieStore())
+    client.request(lambda session: session.__setitem__("text", "a\udc80b"))
+    assert client.request(lambda session: dict(session)).session == {"text": "a\udc80b"}
+
+
+def test_using_a_session_nobody_can_load_is_a_clear_error() -> None:
+    exchange = manager().begin("session=whatever")
+    with pytest.raises(SessionNotLoadedError, match="before it was loaded"):
+        exchange.session["a"] = 1

@@ -235,11 +235,11 @@ def test_sealed_envelopes_fail_only_for_their_content(security: CookieContentSec
     """The hostile "sealed" pieces are sealed right: a valid envelope sealed the same way
     is accepted, so their rejection tests the version, flag, time and UTF-8 checks."""
     manager = SessionManager(key=KEY, config=SessionConfig(cookie_content_security=security))
-    valid = struct.pack(">BBd", 1, 0, 1.7e9) + b"session-key"
-    value = _seal(KEY, "session", security, valid, bytes(12))
+    envelope_bytes = struct.pack(">d", 1.7e9) + b"session-key"
+    value = _seal(KEY, "session", security, (1 << 4, envelope_bytes), bytes(12))
     envelope = manager.codec.decode(value)
     assert envelope is not None and envelope.session_key == "session-key"
-    wrong_version = struct.pack(">BBd", 2, 0, 1.7e9) + b"session-key"
+    wrong_version = (2 << 4, envelope_bytes)
     assert manager.codec.decode(_seal(KEY, "session", security, wrong_version, bytes(12))) is None
 
 

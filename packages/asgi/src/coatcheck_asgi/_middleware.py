@@ -28,7 +28,6 @@ from coatcheck import (
     SessionManager,
     SessionStore,
     SessionStoreError,
-    load_on_first_access,
     run_commands,
 )
 
@@ -109,15 +108,13 @@ class SessionMiddleware:
             await self.app(scope, receive, send)
             return
 
-        exchange = self.manager.begin(lambda: _cookie_header(scope))
-        scope["session"] = exchange.session
         inline_store = self._inline_store
-        if inline_store is not None:
-            load_on_first_access(exchange, inline_store)
-        elif self.lazy:
+        exchange = self.manager.begin(lambda: _cookie_header(scope), inline_store=inline_store)
+        scope["session"] = exchange.session
+        if inline_store is None and self.lazy:
             exchange.set_loader(refuse_unloaded, on_mark=False)
             scope[LAZY_SCOPE_KEY] = LazyLoad(self._drive, exchange)
-        else:
+        elif inline_store is None:
             try:
                 await self._drive(exchange)
             except SessionStoreError as error:
@@ -137,8 +134,7 @@ class SessionMiddleware:
                 message_type = message["type"]
                 if message_type == start_type or message_type == "websocket.http.response.start":
                     started = True
-                    exchange.finish()
-                    if not exchange.done:
+                    if exchange.finish():
                         try:
                             if inline_store is not None:
                                 run_commands(exchange, inline_store)  # no coroutine needed

@@ -20,7 +20,7 @@ from ._config import (
 )
 from ._cookie_codec import COOKIE_SIZE_LIMIT
 from ._cookie_header import cookie_pairs, cookie_values, join_cookie_headers
-from ._cookie_store import CookieStore
+from ._cookie_store import CookieStore, PackedState
 from ._driver import load_on_first_access, run_commands, run_commands_async
 from ._errors import (
     SessionCommittedError,
@@ -63,6 +63,7 @@ __all__ = [
     "Lifecycle",
     "Load",
     "MemoryStore",
+    "PackedState",
     "PersistentSession",
     "SameSite",
     "Save",

@@ -1,21 +1,25 @@
 """The session cookie's value: what it carries and how it is protected.
 
-Plaintext ("the envelope"), version 1::
+Layout, version 1 (before base64url)::
 
-    byte 0      record version (1)
-    byte 1      flags: bit 0 = `permanent` was set explicitly, bit 1 = its value
-    bytes 2-9   created_at, IEEE 754 double, big endian (seconds since the epoch)
-    bytes 10-   the session key, UTF-8 (for CookieStore: the whole encoded state)
+    byte 0      header: version << 4 | flags << 2, the low two bits zero
+                flags: bit 0 = `permanent` was set explicitly, bit 1 = its value
+    then        the envelope, sealed:
+                  8 bytes   created_at, IEEE 754 double, big endian (seconds since the epoch)
+                  the rest  the session key, UTF-8 (for CookieStore: the whole record)
 
 Carrying ``created_at`` and ``permanent`` in the cookie lets the core judge the absolute
-lifetime and the cookie's persistence without a store round trip.
+lifetime and the cookie's persistence without a store round trip. The header is visible
+but authenticated: because of its layout, the first character of the cookie value alone
+names the version and the persistence (`peek_permanent`), so an untouched request can
+tell whether its session is one that must be extended without decrypting anything.
 
 Protection, chosen by `CookieContentSecurity`:
 
-- PRIVATE: ``base64url(nonce || AES-256-GCM(nonce, envelope, aad=cookie name))`` with a
-  random 96-bit nonce and the second half of the key.
-- SIGNED: ``base64url(envelope || HMAC-SHA256(name "=" envelope))`` with the first half of
-  the key, verified in constant time.
+- PRIVATE: ``header || nonce || AES-256-GCM(nonce, envelope, aad=name "=" header)`` with
+  a random 96-bit nonce and the second half of the key.
+- SIGNED: ``header || envelope || HMAC-SHA256(name "=" header envelope)`` with the first
+  half of the key, verified in constant time.
 
 Decoding is strict: a value that is too long, not canonical unpadded base64url, fails
 authentication under every key, or carries an unknown version or malformed envelope is
@@ -36,21 +40,30 @@ from cryptography.exceptions import InvalidTag
 from ._config import CookieContentSecurity
 from ._key import Key
 
-__all__ = ["COOKIE_SIZE_LIMIT", "CookieCodec", "Envelope"]
+__all__ = ["COOKIE_SIZE_LIMIT", "CookieCodec", "Envelope", "peek_permanent"]
 
 COOKIE_SIZE_LIMIT = 4096
 """Bytes a browser keeps for one cookie's name plus value (RFC 6265 section 6.1)."""
 
 VERSION = 1
-_HEADER = struct.Struct(">BBd")
-_HEADER_SIZE = _HEADER.size
-_unpack_header = _HEADER.unpack_from
+_CREATED = struct.Struct(">d")
+_CREATED_SIZE = _CREATED.size
+_unpack_created = _CREATED.unpack_from
 _NONCE = 12
 _TAG = 16
 _MAC = 32
 _FLAG_EXPLICIT = 0b01
 _FLAG_PERMANENT = 0b10
 _FLAGS = _FLAG_EXPLICIT | _FLAG_PERMANENT
+# The first base64url character carries the header's top six bits: version and flags.
+_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+_HEADERS = {flags: bytes([VERSION << 4 | flags << 2]) for flags in (0, 1, 3)}
+_FLAGS_OF = {header[0]: flags for flags, header in _HEADERS.items()}
+_PEEK: dict[str, bool | None] = {
+    _ALPHABET[VERSION << 2 | 0]: None,
+    _ALPHABET[VERSION << 2 | _FLAG_EXPLICIT]: False,
+    _ALPHABET[VERSION << 2 | _FLAG_EXPLICIT | _FLAG_PERMANENT]: True,
+}
 
 
 _new_tuple = tuple.__new__
@@ -106,6 +119,27 @@ def _b64decode(text: str) -> bytes | None:
     return raw
 
 
+class _NotOurs:
+    """The type of `NOT_OURS`."""
+
+    def __repr__(self) -> str:
+        return "NOT_OURS"
+
+
+NOT_OURS = _NotOurs()
+"""What `peek_permanent` returns for a value that is not a cookie of ours."""
+
+
+def peek_permanent(value: str) -> bool | _NotOurs | None:
+    """The ``permanent`` override a cookie value claims, from its first character alone.
+
+    Returns `NOT_OURS` for a value that cannot be a version-1 cookie of ours. The claim
+    is authenticated only when the value is decoded: use it to skip work, never to
+    grant anything.
+    """
+    return _PEEK.get(value[:1], NOT_OURS)
+
+
 class CookieCodec:
     """Encodes and decodes session cookie values for one cookie name and key list."""
 
@@ -128,16 +162,18 @@ class CookieCodec:
     def encode(self, session_key: str, created_at: float, permanent: bool | None) -> str:
         """The cookie value for a session, protected with the first key."""
         flags = 0 if permanent is None else _FLAG_EXPLICIT | (_FLAG_PERMANENT * permanent)
-        envelope = _HEADER.pack(VERSION, flags, created_at) + session_key.encode("utf-8")
+        header = _HEADERS[flags]
+        envelope = _CREATED.pack(created_at) + session_key.encode("utf-8", "surrogatepass")
         if self._private:
             nonce = self._token(_NONCE)
-            return _b64encode(nonce + self._aeads[0].encrypt(nonce, envelope, self._aad))
-        mac = hmac.digest(self._signers[0], self._aad + envelope, "sha256")
-        return _b64encode(envelope + mac)
+            sealed = self._aeads[0].encrypt(nonce, envelope, self._aad + header)
+            return _b64encode(header + nonce + sealed)
+        mac = hmac.digest(self._signers[0], self._aad + header + envelope, "sha256")
+        return _b64encode(header + envelope + mac)
 
     def decode(self, value: str) -> Envelope | None:
         """The envelope in ``value``, or ``None`` if it is not a genuine cookie of ours."""
-        if len(value) > self._limit:
+        if len(value) > self._limit or value[:1] not in _PEEK:
             return None
         raw = _b64decode(value)
         if raw is None:
@@ -146,13 +182,14 @@ class CookieCodec:
         if found is None:
             return None
         envelope, key_index = found
-        if len(envelope) <= _HEADER_SIZE:
+        flags = _FLAGS_OF.get(raw[0])
+        if flags is None or len(envelope) <= _CREATED_SIZE:
             return None
-        version, flags, created_at = _unpack_header(envelope)
-        if version != VERSION or flags > _FLAGS or not math.isfinite(created_at):
+        (created_at,) = _unpack_created(envelope)
+        if not math.isfinite(created_at):
             return None
         try:
-            session_key = envelope[_HEADER_SIZE:].decode("utf-8")
+            session_key = envelope[_CREATED_SIZE:].decode("utf-8", "surrogatepass")
         except UnicodeDecodeError:
             return None
         permanent = bool(flags & _FLAG_PERMANENT) if flags & _FLAG_EXPLICIT else None
@@ -160,9 +197,11 @@ class CookieCodec:
         return _new_tuple(Envelope, (session_key, created_at, permanent, key_index))
 
     def _open(self, raw: bytes) -> tuple[bytes, int] | None:
-        if len(raw) < _NONCE + _TAG:
+        if len(raw) < 1 + _NONCE + _TAG:
             return None
-        nonce, sealed, aad = raw[:_NONCE], raw[_NONCE:], self._aad
+        # Views, not copies: the value can be a few kilobytes.
+        view = memoryview(raw)
+        nonce, sealed, aad = view[1 : 1 + _NONCE], view[1 + _NONCE :], self._aad + raw[:1]
         for index, aead in enumerate(self._aeads):
             try:
                 return aead.decrypt(nonce, sealed, aad), index
@@ -171,10 +210,10 @@ class CookieCodec:
         return None
 
     def _verify(self, raw: bytes) -> tuple[bytes, int] | None:
-        if len(raw) < _MAC:
+        if len(raw) < 1 + _MAC:
             return None
-        envelope, mac = raw[:-_MAC], raw[-_MAC:]
-        signed = self._aad + envelope
+        envelope, mac = raw[1:-_MAC], raw[-_MAC:]
+        signed = self._aad + raw[:-_MAC]
         for index, signer in enumerate(self._signers):
             if hmac.compare_digest(hmac.digest(signer, signed, "sha256"), mac):
                 return envelope, index

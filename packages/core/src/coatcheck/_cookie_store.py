@@ -2,38 +2,87 @@
 
 The "session key" this store hands back *is* the record::
 
-    1:<expires_at>:<issued_at>:<JSON object of serialized values>
+    1:<expires_at>:<issued_at>:<index><values>
 
-The version comes first, then the expiry and issue times (whole milliseconds since the
-epoch: integers parse much faster than floats), then the state. The core seals the
-record inside the cookie (AES-GCM or HMAC), so the client cannot forge it; the embedded
-expiry makes the server refuse a replayed cookie once ``now >= expires_at``, even if the
-browser kept it.
+- the format version, then the expiry and issue times in whole milliseconds since the
+  epoch (integers parse much faster than floats);
+- ``<index>``: a JSON array of every key followed by the length of its serialized
+  value, ``["user",5,"cart",112]`` (the JSON scanner tells where it ends);
+- ``<values>``: the serialized values themselves, joined as ``[text,text,...]``.
 
-There is no server-side state, so `delete` has nothing to do (the cookie removal is the
-deletion), and two concurrent requests that change one session cannot merge their
-changes: the last response wins.
+Nothing is escaped, so any text the serializer produces fits, and each value's text is a
+slice of the record. When the texts are JSON (they are with the JSON serializer and
+Flask's tagged JSON), ``<values>`` is one JSON array, and `PackedState` lets a serializer
+parse every value in one pass instead of one call per key.
+
+The core seals the record inside the cookie (AES-GCM or HMAC), so the client cannot
+forge it; the embedded expiry makes the server refuse a replayed cookie once
+``now >= expires_at``, even if the browser kept it. There is no server-side state, so
+`delete` has nothing to do (removing the cookie is the deletion), and two concurrent
+requests that change one session cannot merge their changes: the last response wins.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, cast
 
+from ._serializer import compact_json_encoder
 from ._store import Delta, StoredState
 
-__all__ = ["CookieStore"]
+__all__ = ["CookieStore", "PackedState"]
 
 _VERSION = "1"
-_encode_state = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_encode = compact_json_encoder()
 # The decoder's C scanner, without `json.loads`'s whitespace handling (none is written).
-_scan_state: Callable[[str, int], tuple[Any, int]] = cast(Any, json.JSONDecoder()).scan_once
+_scan: Callable[[str, int], tuple[Any, int]] = cast(Any, json.JSONDecoder()).scan_once
 _new_tuple = tuple.__new__
 
 
+class PackedState(Mapping[str, str]):
+    """The serialized state of a cookie-store record, sliced out only when asked for.
+
+    A read-only mapping of key to serialized text. ``values_json`` is the ``[text,...]``
+    run of the record, in the order of ``names``: a serializer whose texts are JSON can
+    parse it in one pass (`JSONSerializer.loads_many` does).
+    """
+
+    __slots__ = ("_lengths", "_texts", "names", "values_json")
+
+    def __init__(self, names: list[str], lengths: list[int], values_json: str) -> None:
+        self.names = names
+        self._lengths = lengths
+        self.values_json = values_json
+        self._texts: dict[str, str] | None = None
+
+    def _unpacked(self) -> dict[str, str]:
+        texts = self._texts
+        if texts is None:
+            texts = {}
+            values_json = self.values_json
+            start = 1
+            for name, length in zip(self.names, self._lengths, strict=True):
+                texts[name] = values_json[start : start + length]
+                start += length + 1
+            self._texts = texts
+        return texts
+
+    def __getitem__(self, key: str) -> str:
+        return self._unpacked()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.names)
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def __repr__(self) -> str:
+        return f"PackedState({self._unpacked()!r})"
+
+
 def _split(record: str) -> tuple[int, str] | None:
-    """The expiry (milliseconds) and the state's JSON, or ``None`` if malformed."""
+    """The expiry (milliseconds) and everything after the issue time, or ``None``."""
     parts = record.split(":", 3)
     if len(parts) != 4 or parts[0] != _VERSION:
         return None
@@ -43,9 +92,35 @@ def _split(record: str) -> tuple[int, str] | None:
         return None
 
 
-def _record(body: str, ttl: int, now: float) -> str:
+def _unpack(packed: str) -> PackedState | None:
+    """The state after the times, ``<index><values>``, or ``None`` if inconsistent."""
+    try:
+        index, end = _scan(packed, 0)
+    except (StopIteration, ValueError):
+        return None
+    if type(index) is not list or len(index) % 2:
+        return None
+    names: list[Any] = index[0::2]
+    lengths: list[Any] = index[1::2]
+    values_json = packed[end:]
+    try:
+        consistent = len(values_json) == 1 + sum(lengths) + max(len(lengths), 1)
+    except TypeError:
+        return None
+    if not consistent or values_json[:1] != "[" or values_json[-1:] != "]":
+        return None
+    return PackedState(names, lengths, values_json)
+
+
+def _record(state: Mapping[str, str], ttl: int, now: float) -> str:
+    index = [item for name, text in state.items() for item in (name, len(text))]
+    values = ",".join(state.values())
+    return _with_times(f"{_encode(index)}[{values}]", ttl, now)
+
+
+def _with_times(rest: str, ttl: int, now: float) -> str:
     issued_ms = round(now * 1000)
-    return f"{_VERSION}:{issued_ms + ttl * 1000}:{issued_ms}:{body}"
+    return f"{_VERSION}:{issued_ms + ttl * 1000}:{issued_ms}:{rest}"
 
 
 class CookieStore:
@@ -64,20 +139,18 @@ class CookieStore:
         parsed = _split(key)
         if parsed is None:
             return None
-        expires_ms, body = parsed
+        expires_ms, rest = parsed
         if now * 1000 >= expires_ms:
             return None
-        try:
-            state, end = _scan_state(body, 0)
-        except (StopIteration, ValueError):
+        state = _unpack(rest)
+        if state is None:
             return None
-        if end != len(body) or type(state) is not dict:
-            return None
+        # tuple.__new__ skips the NamedTuple's Python-level constructor (hot path).
         return _new_tuple(StoredState, (state, expires_ms / 1000))
 
     def save(self, key: str, state: Mapping[str, str], *, ttl: int, now: float) -> str:
         """The record for ``state``; the drawn ``key`` is not needed."""
-        return _record(_encode_state(dict(state)), ttl, now)
+        return _record(state, ttl, now)
 
     def update(
         self, key: str, state: Mapping[str, str], delta: Delta, *, ttl: int, now: float
@@ -86,14 +159,14 @@ class CookieStore:
         parsed = _split(key)
         if parsed is None or now * 1000 >= parsed[0]:
             return None
-        return _record(_encode_state(dict(state)), ttl, now)
+        return _record(state, ttl, now)
 
     def update_ttl(self, key: str, *, ttl: int, now: float) -> str | None:
         """The same record with a new expiry; ``None`` if it has already expired."""
         parsed = _split(key)
         if parsed is None or now * 1000 >= parsed[0]:
             return None
-        return _record(parsed[1], ttl, now)
+        return _with_times(parsed[1], ttl, now)
 
     def delete(self, key: str) -> None:
         """Nothing to do: removing the cookie removes the session."""

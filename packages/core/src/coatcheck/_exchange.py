@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._commands import Command, Delete, Load, Save, Update, UpdateTtl
 from ._config import TtlExtensionPolicy
-from ._cookie_codec import COOKIE_SIZE_LIMIT, Envelope
+from ._cookie_codec import COOKIE_SIZE_LIMIT, Envelope, _NotOurs, peek_permanent
 from ._cookie_header import cookie_values
 from ._decision import CookieAction, Decision, Incoming, Step, decide
 from ._errors import (
@@ -116,6 +116,7 @@ class Exchange:
     _incoming: Incoming | None = None
     _loaded = False
     _load_requested = False
+    _committed = False
     _commit: _Commit | None = None
     _result: Any = None
     set_cookie: str | None = None
@@ -136,7 +137,9 @@ class Exchange:
         self._manager = manager
         self._cookie_source = cookie_source
         self.now = now
-        session: Session = manager.session_class()
+        # __new__ skips the Python-level __init__ that detached sessions need.
+        session_class = manager.session_class
+        session: Session = session_class.__new__(session_class)
         session._exchange = self
         self.session = session
 
@@ -241,24 +244,26 @@ class Exchange:
         self._break_loader(failure)
         return failure
 
-    def finish(self) -> None:
-        """The response is starting: freeze the session and prepare the commit.
+    def finish(self) -> bool:
+        """The response is starting: freeze the session and decide what to write.
 
-        Run the driver afterwards until `next_command` returns ``None`` (or check `done`
-        first: an untouched request usually needs no command at all).
+        Returns True if there are store commands to run (run the driver, then read
+        `set_cookie` and `vary`); False when the answer is already known, which is the
+        case for every request that leaves the session as it was.
         """
-        if self._phase in (_COMMITTING, _DONE, _FAILED):
-            return
-        if self._phase is _LOADING:
+        phase = self._phase
+        if phase is _COMMITTING:
+            return True
+        if phase is _DONE or phase is _FAILED:
+            return False
+        if phase is _LOADING:
             raise RuntimeError("finish() while a Load is in flight")
-        session = self.session
-        session._committed = True
+        self._committed = True
         if not self._loaded:
-            if self._manager.extends_untouched:
-                self._start_commit(self._commit_untouched())
-            else:
-                self._end()
-            return
+            if self._manager.extends_untouched and self._may_extend_untouched():
+                return self._start_commit(self._commit_untouched())
+            return self._end()
+        session = self.session
         if (
             self._incoming is _LIVE
             and self._clean()
@@ -266,8 +271,7 @@ class Exchange:
             and not self._rotated
         ):
             # The common read: a live session left as it was, nothing to write or send.
-            self._end()
-            return
+            return self._end()
         try:
             status, changed, removed = self._outcome()
         except BaseException:
@@ -285,19 +289,19 @@ class Exchange:
         if not decision.steps and (
             cookie is _COOKIE_NOTHING or (cookie is _COOKIE_SET_IF_ROTATED and not self._rotated)
         ):
-            # The common read: nothing to write, nothing to send.
-            self._end()
-            return
-        self._start_commit(self._commit_loaded(decision, plan, changed, removed))
+            return self._end()
+        return self._start_commit(self._commit_loaded(decision, plan, changed, removed))
 
-    def _start_commit(self, commit: _Commit) -> None:
+    def _start_commit(self, commit: _Commit) -> bool:
         self._commit = commit
         self._result = None
         self._phase = _COMMITTING
+        return True
 
-    def _end(self) -> None:
+    def _end(self) -> bool:
         self._phase = _DONE
         self.vary = self.session._accessed or self.set_cookie is not None
+        return False
 
     @property
     def _rotated(self) -> bool:
@@ -482,6 +486,26 @@ class Exchange:
             raise
         self._result = None
         return command
+
+    def _may_extend_untouched(self) -> bool:
+        """Whether an untouched request's cookie may name a session to extend.
+
+        Judged from the cookie's visible header, without decrypting: a session whose
+        persistence picks a plan that does not extend untouched requests costs nothing.
+        """
+        source = self._cookie_source
+        header = source() if callable(source) else source
+        if not header:
+            return False
+        values = cookie_values(header, self._manager.config.cookie_name)
+        if len(values) != 1:
+            return bool(values)  # several candidates: decoding tells which is ours
+        claimed = peek_permanent(values[0])
+        if isinstance(claimed, _NotOurs):
+            return False
+        manager = self._manager
+        permanent = manager.default_permanent if claimed is None else claimed
+        return manager.plan(permanent).policy is _EVERY_REQUEST
 
     def _commit_untouched(self) -> _Commit:
         """An untouched session under a policy that extends every request's TTL."""

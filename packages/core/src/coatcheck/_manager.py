@@ -26,6 +26,7 @@ from ._key import Key, normalize_keys
 from ._serializer import Serializer
 from ._session import Session
 from ._set_cookie import SetCookieFormatter
+from ._store import SessionStore
 
 __all__ = ["SessionManager", "TtlPlan"]
 
@@ -152,14 +153,21 @@ class SessionManager:
         raw = self.token(SESSION_KEY_BYTES)
         return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
 
-    def begin(self, cookie_header: CookieSource = None) -> Exchange:
+    def begin(
+        self, cookie_header: CookieSource = None, *, inline_store: SessionStore | None = None
+    ) -> Exchange:
         """Start one request's exchange.
 
         ``cookie_header`` is the request's ``Cookie`` header (several joined with
         ``"; "``), ``None``, or a callable returning it, so a request that never needs
-        the cookie never looks for it.
+        the cookie never looks for it. ``inline_store`` is the same as calling
+        `Exchange.load_inline` with it.
         """
-        return Exchange(self, cookie_header, self.now())
+        exchange = Exchange(self, cookie_header, self.now())
+        if inline_store is not None:
+            exchange._inline_store = inline_store
+            exchange._load_on_mark = True
+        return exchange
 
     def __repr__(self) -> str:
         return f"SessionManager(cookie_name={self.config.cookie_name!r}, keys={len(self.keys)})"

@@ -11,7 +11,7 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol, cast, runtime_checkable
 
-__all__ = ["JSONSerializer", "Serializer"]
+__all__ = ["JSONSerializer", "Serializer", "compact_json_encoder"]
 
 
 @runtime_checkable
@@ -35,23 +35,44 @@ class Serializer(Protocol):
         ...
 
 
+def _refuse(value: Any) -> Any:
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+def compact_json_encoder() -> Callable[[Any], str]:
+    """A function that writes compact JSON, UTF-8 kept as is, NaN and infinities refused.
+
+    Uses the standard library's C encoder directly: `json.dumps` builds a new one on
+    every call, which costs more than encoding a small value. A circular structure ends
+    in `RecursionError` rather than `ValueError`.
+    """
+    make_encoder = getattr(json.encoder, "c_make_encoder", None)
+    if make_encoder is None:  # pragma: no cover - a Python without the _json accelerator
+        return json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode
+    encode_string: Callable[[str], str] = json.encoder.encode_basestring
+    encode = make_encoder(None, _refuse, encode_string, None, ":", ",", False, False, False)
+    join = "".join
+
+    def dumps(value: Any) -> str:
+        if type(value) is str:
+            return encode_string(value)
+        return join(encode(value, 0))
+
+    return dumps
+
+
 class JSONSerializer:
     """Compact JSON, UTF-8 kept as is, NaN and infinities refused (they are not JSON)."""
 
-    __slots__ = ("_encode", "_scan")
+    __slots__ = ("_scan", "dumps")
 
     def __init__(self) -> None:
-        self._encode = json.JSONEncoder(
-            ensure_ascii=False, allow_nan=False, separators=(",", ":")
-        ).encode
+        self.dumps: Callable[[Any], str] = compact_json_encoder()
+        """Serialize one value as compact JSON."""
         # The decoder's C scanner without the whitespace handling of `json.loads`:
         # the texts it reads were written by `dumps`, which adds none.
         scanner = cast(Any, json.JSONDecoder()).scan_once
         self._scan: Callable[[str, int], tuple[Any, int]] = scanner
-
-    def dumps(self, value: Any) -> str:
-        """Serialize one value as compact JSON."""
-        return self._encode(value)
 
     def loads(self, data: str) -> Any:
         """Parse one JSON value (no surrounding whitespace)."""
@@ -64,8 +85,22 @@ class JSONSerializer:
         return value
 
     def loads_many(self, texts: Mapping[str, str]) -> dict[str, Any]:
-        """Parse every value of a loaded session in one call (the core's fast path)."""
+        """Parse every value of a loaded session in one call (the core's fast path).
+
+        A `coatcheck.PackedState` (what `CookieStore` loads) holds the texts as one JSON
+        array: that is parsed in a single pass of the C scanner.
+        """
         scan = self._scan
+        packed = getattr(texts, "values_json", None)
+        if packed is not None:
+            names = texts.names  # type: ignore[attr-defined]
+            try:
+                array, end = scan(packed, 0)
+            except StopIteration:
+                raise ValueError("not a JSON array of values") from None
+            if end != len(packed) or type(array) is not list or len(array) != len(names):
+                raise ValueError("the packed values do not match their keys")
+            return dict(zip(names, array, strict=True))
         values: dict[str, Any] = {}
         try:
             for key, text in texts.items():

@@ -56,20 +56,25 @@ class Session(dict[str, Any]):
     tests and for Starlette code that creates one by hand.
     """
 
-    # Per-request attributes live in the instance dict only once they differ from these
-    # class defaults, so an untouched request allocates next to nothing.
-    _exchange: Exchange | None = None
+    # The exchange sits in a slot, so creating a session for an untouched request
+    # allocates no instance dict; the flags live in the instance dict only once they
+    # differ from these class defaults.
+    __slots__ = ("__dict__", "_exchange")
+    _exchange: Exchange | None
     _accessed = False
     _modified = False
     _forced = False
     _purged = False
     _renewed = False
-    _committed = False
     _permanent: bool | None = None
     # Mutable values handed to the application, which may change them in place: only
     # these are compared by serialized value at the end (``_all_handed_out``: every one).
     _handed_out: set[str] | None = None
     _all_handed_out = False
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._exchange = None
+        dict.__init__(self, *args, **kwargs)
 
     # -- loading and flags -------------------------------------------------------------
 
@@ -94,7 +99,8 @@ class Session(dict[str, Any]):
         self._all_handed_out = True
 
     def _write(self) -> None:
-        if self._committed:
+        exchange = self._exchange
+        if exchange is not None and exchange._committed:
             raise SessionCommittedError(
                 "the session was changed after the response headers were sent; the change "
                 "cannot reach the client or the store. Change it before the response starts "

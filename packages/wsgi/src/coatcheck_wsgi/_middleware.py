@@ -38,7 +38,6 @@ from coatcheck import (
     SessionStore,
     SessionStoreError,
     is_async_store,
-    load_on_first_access,
     run_commands,
 )
 
@@ -121,8 +120,7 @@ class SessionMiddleware:
         self._cookie_name = self.manager.config.cookie_name
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        exchange = self.manager.begin(environ.get("HTTP_COOKIE"))
-        load_on_first_access(exchange, self.store)
+        exchange = self.manager.begin(environ.get("HTTP_COOKIE"), inline_store=self.store)
         environ[ENVIRON_KEY] = exchange.session
         response = _Response(exchange, self.store, start_response, self._cookie_name)
         try:
@@ -183,8 +181,7 @@ class _Response:
         if not self.started:
             self.started = True
             try:
-                exchange.finish()
-                if not exchange.done:
+                if exchange.finish():
                     run_commands(exchange, self._store)
             except SessionStoreError as exc:
                 self.replace(exc)

@@ -58,7 +58,7 @@ TOKEN_ALPHABET = "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijk
 _B64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 # Printable ASCII without ';', ',' and space (what a cookie Path may hold), nor '/'.
 _PATH_SEGMENT_ALPHABET = "".join(chr(c) for c in range(0x21, 0x7F) if chr(c) not in ";,/")
-_ENVELOPE = struct.Struct(">BBd")
+_CREATED = struct.Struct(">d")
 _NONCE = 12
 _serializer = JSONSerializer()
 
@@ -282,32 +282,43 @@ def _b64(raw: bytes) -> str:
 
 
 def _seal(
-    key: Key, name: str, security: CookieContentSecurity, envelope: bytes, nonce: bytes
+    key: Key,
+    name: str,
+    security: CookieContentSecurity,
+    sealed: tuple[int, bytes],
+    nonce: bytes,
 ) -> str:
-    """Protect arbitrary envelope bytes exactly as the cookie codec does."""
-    aad = name.encode("ascii") + b"="
+    """Protect a header byte and arbitrary envelope bytes exactly as the codec does."""
+    header_byte, envelope = sealed
+    header = bytes([header_byte])
+    aad = name.encode("ascii") + b"=" + header
     if security is CookieContentSecurity.PRIVATE:
-        return _b64(nonce + key._aead.encrypt(nonce, envelope, aad))
-    return _b64(envelope + hmac.digest(key._signing, aad + envelope, "sha256"))
+        return _b64(header + nonce + key._aead.encrypt(nonce, envelope, aad))
+    return _b64(header + envelope + hmac.digest(key._signing, aad + envelope, "sha256"))
+
+
+def _header(version: int, flags: int, low_bits: int = 0) -> int:
+    return (version << 4 | flags << 2 | low_bits) & 0xFF
 
 
 @st.composite
-def _malformed_envelopes(draw: st.DrawFn) -> bytes:
-    """Envelope plaintexts the codec must refuse even when correctly sealed."""
+def _malformed_envelopes(draw: st.DrawFn) -> tuple[int, bytes]:
+    """A header byte and envelope the codec must refuse even when correctly sealed."""
     session_key = draw(st.text(min_size=1, max_size=40)).encode("utf-8")
     kind = draw(st.sampled_from(["version", "flags", "time", "short", "utf8"]))
-    version, flags, created_at = 1, 0, draw(st.floats(0, 2e9))
+    header, created_at = _header(1, 0), draw(st.floats(0, 2e9))
     if kind == "version":
-        version = draw(st.integers(0, 255).filter(lambda v: v != 1))
+        header = _header(draw(st.integers(0, 15).filter(lambda v: v != 1)), 0)
     elif kind == "flags":
-        flags = draw(st.integers(4, 255))
+        # "permanent" without "explicit", or the two low bits that must stay zero.
+        header = draw(st.sampled_from([_header(1, 2), _header(1, 0, 1), _header(1, 3, 2)]))
     elif kind == "time":
         created_at = draw(st.sampled_from([math.nan, math.inf, -math.inf]))
     elif kind == "short":
-        return _ENVELOPE.pack(version, flags, created_at)[: draw(st.integers(0, 10))]
+        return header, _CREATED.pack(created_at)[: draw(st.integers(0, 8))]
     else:
-        session_key = draw(st.sampled_from([b"\xff", b"\xc3", b"ok\xed\xa0\x80", b"\x80abc"]))
-    return _ENVELOPE.pack(version, flags, created_at) + session_key
+        session_key = draw(st.sampled_from([b"\xff", b"\xc3", b"\x80abc", b"ok\xf8"]))
+    return header, _CREATED.pack(created_at) + session_key
 
 
 def _tampered(draw: st.DrawFn, value: str) -> str:

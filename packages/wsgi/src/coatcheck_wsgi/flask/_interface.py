@@ -34,7 +34,6 @@ from coatcheck import (
     SessionManager,
     SessionStore,
     is_async_store,
-    load_on_first_access,
     merge_vary,
     run_commands,
     sets_cookie,
@@ -144,21 +143,17 @@ class FlaskSessionInterface(SessionInterface):
         manager = self.manager_for(app)
         if manager is None:
             return None
-        exchange = manager.begin(request.environ.get("HTTP_COOKIE"))
-        load_on_first_access(exchange, self.store)
-        session = cast(FlaskSession, exchange.session)
-        session._exchange = exchange
-        return session
+        exchange = manager.begin(request.environ.get("HTTP_COOKIE"), inline_store=self.store)
+        return cast(FlaskSession, exchange.session)
 
     def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
         """Commit the session and add its ``Set-Cookie`` and ``Vary`` to ``response``."""
         exchange = getattr(session, "_exchange", None)
         if exchange is None:
             return
-        if not exchange.done:
-            exchange.finish()
-            if not exchange.done:
-                run_commands(exchange, self.store)
+        # Idempotent: Flask saves again when an error handler answers after a failure.
+        if exchange.finish():
+            run_commands(exchange, self.store)
         if exchange.failed:
             return
         headers = response.headers

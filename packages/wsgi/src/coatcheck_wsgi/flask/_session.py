@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from flask.sessions import SessionMixin
 
 from coatcheck import Session
-
-if TYPE_CHECKING:
-    from coatcheck import Exchange
 
 __all__ = ["FlaskSession"]
 
@@ -24,6 +19,3 @@ class FlaskSession(Session, SessionMixin):  # type: ignore[override]
     marks the session accessed whenever ``flask.session`` is used, and that first use
     loads it from the store.
     """
-
-    _exchange: Exchange | None = None
-    """The request's exchange, set by `FlaskSessionInterface.open_session`."""
