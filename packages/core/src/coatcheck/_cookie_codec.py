@@ -199,12 +199,16 @@ class CookieCodec:
     def _open(self, raw: bytes) -> tuple[bytes, int] | None:
         if len(raw) < 1 + _NONCE + _TAG:
             return None
-        # Views, not copies: the value can be a few kilobytes.
-        view = memoryview(raw)
-        nonce, sealed, aad = view[1 : 1 + _NONCE], view[1 + _NONCE :], self._aad + raw[:1]
-        for index, aead in enumerate(self._aeads):
+        nonce, sealed, aad = raw[1 : 1 + _NONCE], raw[1 + _NONCE :], self._aad + raw[:1]
+        aeads = self._aeads
+        try:
+            return aeads[0].decrypt(nonce, sealed, aad), 0
+        except InvalidTag:
+            pass
+        # Older keys, during a rotation.
+        for index in range(1, len(aeads)):
             try:
-                return aead.decrypt(nonce, sealed, aad), index
+                return aeads[index].decrypt(nonce, sealed, aad), index
             except InvalidTag:
                 continue
         return None

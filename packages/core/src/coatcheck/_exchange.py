@@ -108,35 +108,65 @@ class Exchange:
     ``vary`` tells whether to add ``Cookie`` to the ``Vary`` header.
     """
 
-    # Per-request state starts as these class defaults; an instance only stores what
-    # differs, which keeps `SessionManager.begin` cheap for untouched requests.
-    _phase = _START
-    _after_load = _READY
-    _envelope: Envelope | None = None
-    _incoming: Incoming | None = None
-    _loaded = False
-    _load_requested = False
-    _committed = False
-    _commit: _Commit | None = None
-    _result: Any = None
-    set_cookie: str | None = None
-    vary = False
-    # How the session loads on first use (see `load_inline` and `set_loader`).
-    _inline_store: SessionStore | None = None
-    _custom_loader: Callable[[], None] | None = None
-    _load_on_mark = False
-    # The state as loaded: the serialized text and the value of every key, for deciding
-    # by value what changed; and what the store and the cookie said about the session.
-    _loaded_text: Mapping[str, str] = _EMPTY
-    _loaded_values: Mapping[str, Any] = _EMPTY
-    _permanent_loaded = False
-    _created_at: float | None = None
-    _expires_at: float | None = None
+    __slots__ = (
+        "__weakref__",
+        "_after_load",
+        "_commit",
+        "_committed",
+        "_cookie_source",
+        "_created_at",
+        "_custom_loader",
+        "_envelope",
+        "_expires_at",
+        "_incoming",
+        "_inline_store",
+        "_load_on_mark",
+        "_load_requested",
+        "_loaded",
+        "_loaded_text",
+        "_loaded_values",
+        "_manager",
+        "_permanent_loaded",
+        "_phase",
+        "_result",
+        "now",
+        "session",
+        "set_cookie",
+        "vary",
+    )
 
-    def __init__(self, manager: SessionManager, cookie_source: CookieSource, now: float) -> None:
+    def __init__(
+        self,
+        manager: SessionManager,
+        cookie_source: CookieSource,
+        now: float,
+        inline_store: SessionStore | None = None,
+    ) -> None:
         self._manager = manager
         self._cookie_source = cookie_source
         self.now = now
+        self._phase = _START
+        self._after_load = _READY
+        self._envelope: Envelope | None = None
+        self._incoming: Incoming | None = None
+        self._loaded = False
+        self._load_requested = False
+        self._committed = False
+        self._commit: _Commit | None = None
+        self._result: Any = None
+        self.set_cookie: str | None = None
+        self.vary = False
+        # How the session loads on first use (see `load_inline` and `set_loader`).
+        self._inline_store = inline_store
+        self._custom_loader: Callable[[], None] | None = None
+        self._load_on_mark = inline_store is not None
+        # The state as loaded: the serialized text and the value of every key, for
+        # deciding by value what changed; and what the store and the cookie said.
+        self._loaded_text: Mapping[str, str] = _EMPTY
+        self._loaded_values: Mapping[str, Any] = _EMPTY
+        self._permanent_loaded = False
+        self._created_at: float | None = None
+        self._expires_at: float | None = None
         # __new__ skips the Python-level __init__ that detached sessions need.
         session_class = manager.session_class
         session: Session = session_class.__new__(session_class)
@@ -349,7 +379,7 @@ class Exchange:
         return envelope
 
     def _past_absolute_lifetime(self, created_at: float) -> bool:
-        lifetime = self._manager.config.absolute_lifetime_seconds
+        lifetime = self._manager.absolute_lifetime
         return lifetime is not None and self.now >= created_at + lifetime
 
     def _start_load(self) -> Load | None:
@@ -561,7 +591,9 @@ class Exchange:
             if step is _STEP_SAVE:
                 session_key = yield from self._save(state, ttl)
             elif step is _STEP_UPDATE:
-                session_key = yield Update(old_key, state, Delta(changed, removed), ttl, self.now)
+                # tuple.__new__ skips the NamedTuples' Python-level constructors (hot path).
+                delta = _new_tuple(Delta, (changed, removed))
+                session_key = yield _new_tuple(Update, (old_key, state, delta, ttl, self.now))
                 if session_key is None:
                     # The session expired or was deleted meanwhile: keep the state anyway.
                     session_key = yield from self._save(state, ttl)
@@ -602,7 +634,7 @@ class Exchange:
 
     def _capped(self, ttl: int, created_at: float) -> int:
         """``ttl``, shortened so the session never outlives its absolute lifetime."""
-        lifetime = self._manager.config.absolute_lifetime_seconds
+        lifetime = self._manager.absolute_lifetime
         if lifetime is None:
             return ttl
         remaining = int(created_at + lifetime - self.now)

@@ -74,6 +74,7 @@ class SessionManager:
 
     __slots__ = (
         "_plans",
+        "absolute_lifetime",
         "codec",
         "config",
         "default_permanent",
@@ -94,6 +95,8 @@ class SessionManager:
     codec: CookieCodec
     formatter: SetCookieFormatter
     extends_untouched: bool
+    absolute_lifetime: float | None
+    """The configured absolute lifetime in seconds, or ``None``."""
     default_permanent: bool
     """`Session.permanent` of a session that never set it."""
     loads_many: Callable[[Mapping[str, str]], dict[str, Any]]
@@ -133,6 +136,7 @@ class SessionManager:
         )
         set_(self, "formatter", SetCookieFormatter(config))
         set_(self, "default_permanent", isinstance(lifecycle, PersistentSession))
+        set_(self, "absolute_lifetime", config.absolute_lifetime_seconds)
         set_(self, "loads_many", _bulk_loads(config.serializer))
         set_(
             self,
@@ -163,11 +167,7 @@ class SessionManager:
         the cookie never looks for it. ``inline_store`` is the same as calling
         `Exchange.load_inline` with it.
         """
-        exchange = Exchange(self, cookie_header, self.now())
-        if inline_store is not None:
-            exchange._inline_store = inline_store
-            exchange._load_on_mark = True
-        return exchange
+        return Exchange(self, cookie_header, self.now(), inline_store)
 
     def __repr__(self) -> str:
         return f"SessionManager(cookie_name={self.config.cookie_name!r}, keys={len(self.keys)})"

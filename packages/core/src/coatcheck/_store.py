@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import NamedTuple, Protocol, runtime_checkable
 
 __all__ = [
@@ -51,11 +51,13 @@ class StoredState(NamedTuple):
     expires_at: float | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Delta:
+_NO_CHANGES: Mapping[str, str] = MappingProxyType({})
+
+
+class Delta(NamedTuple):
     """The change an `update` applies: keys set to new serialized values, keys removed."""
 
-    changed: Mapping[str, str] = field(default_factory=dict)
+    changed: Mapping[str, str] = _NO_CHANGES
     removed: frozenset[str] = frozenset()
 
     def __bool__(self) -> bool:
