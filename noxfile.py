@@ -87,6 +87,8 @@ def demo(session: nox.Session) -> None:
 @nox.session
 def bench(session: nox.Session) -> None:
     """Run the benchmarks; writes benchmarks/RESULTS.md and benchmarks/results.png."""
+    _debian_package(session, "redis-server", "redis-server")
+    _debian_package(session, "wrk", "wrk")
     _install_packages(session)
     session.install("-r", "requirements/bench.txt")
     session.run("python", "-m", "benchmarks", *session.posargs)

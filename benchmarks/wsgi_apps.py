@@ -93,9 +93,8 @@ def _flask_session(context: BuildContext) -> Any:
 
 
 def _flask_session_redis(context: BuildContext) -> Any:
-    from flask_session import Session
-
     import redis
+    from flask_session import Session
 
     assert context.redis_url is not None
     client = redis.Redis.from_url(context.redis_url)

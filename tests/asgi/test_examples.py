@@ -7,11 +7,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-from examples.asgi_app import COOKIE_NAME, create_app
-from examples.fastapi_app import create_app as create_fastapi_app
 
 from coatcheck_asgi import AnyStore
 from coatcheck_asgi.testing import read_session
+from examples.asgi_app import COOKIE_NAME, create_app
+from examples.fastapi_app import create_app as create_fastapi_app
 from tests.support.network import free_port
 from tests.support.processes import serving
 

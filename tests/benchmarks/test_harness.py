@@ -14,13 +14,13 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from benchmarks.analysis import Results
 from benchmarks.app_spec import AppSpec, Family, Interface
 from benchmarks.asgi_apps import ASGI_APPS
 from benchmarks.in_process import AppRun, Case
 from benchmarks.scenarios import Scenario, StateSize
 from benchmarks.workload import Workload
-
 from tests.support.processes import ROOT
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

@@ -9,10 +9,10 @@ from pathlib import Path
 from types import MappingProxyType
 
 import pytest
-from examples.sqlite_store import SQLiteStore
 
 from coatcheck import CookieStore, Delta, MemoryStore
 from coatcheck.testing import AsyncStoreConformance, AsyncStoreWrapper, StoreConformance
+from examples.sqlite_store import SQLiteStore
 
 # Values the JSON serializer cannot read back: what another program (or a bug) left.
 UNREADABLE = ("{oops", "", "'single quotes'", "[1,", "\x00")

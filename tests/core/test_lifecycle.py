@@ -13,11 +13,11 @@ from collections.abc import Awaitable, Callable, Collection, MutableMapping
 from typing import Any
 
 import pytest
-from examples.sqlite_store import SQLiteStore
 from hypothesis import settings
 
 from coatcheck import CookieStore, MemoryStore, SessionManager
 from coatcheck.testing import AsyncStoreWrapper, Driver, Handler, Response, SessionLifecycle
+from examples.sqlite_store import SQLiteStore
 
 CI = settings.get_current_profile_name() == "ci"
 STRONG = settings(stateful_step_count=100 if CI else 40)
