@@ -42,35 +42,48 @@ def refuse_unloaded() -> None:
 
 
 class LazyLoad:
-    """One request's pending load: runs the store's ``Load`` once, however often asked."""
+    """One request's pending load: runs the store's ``Load`` once, however often asked.
 
-    __slots__ = ("_driver", "_failure", "_loaded", "_lock", "exchange")
+    The common case, one caller, takes no lock (an anyio lock would cost a trip through
+    the event loop); a second task asking while the load is in flight waits for it.
+    """
+
+    __slots__ = ("_busy", "_done", "_driver", "_failure", "_loaded", "exchange")
 
     def __init__(self, driver: Driver, exchange: Exchange) -> None:
         self._driver = driver
         self.exchange = exchange
         self._loaded = False
+        self._busy = False
+        self._done: anyio.Event | None = None
         self._failure: SessionStoreError | None = None
-        self._lock: anyio.Lock | None = None
 
     async def load(self) -> None:
         """Load the session unless that is done; re-raise a store failure on every call."""
-        lock = self._lock
-        if lock is None:
-            lock = self._lock = anyio.Lock()
-        async with lock:
+        while True:
             if self._loaded:
                 return
             if self._failure is not None:
                 raise self._failure
+            if not self._busy:
+                break
+            if self._done is None:
+                self._done = anyio.Event()
+            await self._done.wait()
+        self._busy = True
+        try:
             # Also after the response started (a background task reading the session).
             self.exchange.request_load()
-            try:
-                await self._driver(self.exchange)
-            except SessionStoreError as error:
-                self._failure = error
-                raise
+            await self._driver(self.exchange)
             self._loaded = True
+        except SessionStoreError as error:
+            self._failure = error
+            raise
+        finally:
+            self._busy = False
+            done, self._done = self._done, None
+            if done is not None:
+                done.set()
 
 
 async def load_session(request_or_scope: HasScope | Mapping[str, Any]) -> Session:
