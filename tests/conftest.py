@@ -7,9 +7,9 @@ import os
 import pytest
 from hypothesis import HealthCheck, settings
 
-from tests.support.browser import chromium
+from tests.support.browser import browser_context, chromium
 
-__all__ = ["chromium"]
+__all__ = ["browser_context", "chromium"]
 
 # "default" keeps a local run quick; CI runs the "ci" profile with more examples.
 settings.register_profile("default", max_examples=100, deadline=None)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 import warnings
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
@@ -21,6 +20,8 @@ from starlette.routing import BaseRoute, Route
 
 from coatcheck import Delta, Key, MemoryStore, Session, SessionConfig, StoredState
 from coatcheck_asgi import AnyStore, ErrorHandler, SessionMiddleware
+from tests.support.stores import CountingStore as CountingStore
+from tests.support.stores import StoreFailure as StoreFailure
 
 with warnings.catch_warnings():
     # Starlette 1.x prefers the httpx2 package for its TestClient and says so on import;
@@ -38,55 +39,6 @@ CLIENT_KINDS: list[tuple[str, Backend]] = [
     (kind, backend) for kind in ("testclient", "httpx") for backend in BACKENDS
 ]
 BASE_URL = "https://testserver"
-
-
-class StoreFailure(ConnectionError):
-    """What the failing stores raise (a store's own error, as a driver would)."""
-
-
-class CountingStore:
-    """A sync store that does I/O (as far as the adapter knows): counts and may fail.
-
-    Backed by a `MemoryStore`. ``fail_on`` names methods that raise `StoreFailure`;
-    ``delay`` makes every call sleep that long (blocking, like a real driver).
-    """
-
-    performs_io = True
-
-    def __init__(self, *, fail_on: set[str] | None = None, delay: float = 0.0) -> None:
-        self.inner = MemoryStore()
-        self.calls: Counter[str] = Counter()
-        self.fail_on = fail_on or set()
-        self.delay = delay
-
-    def _call(self, method: str) -> None:
-        self.calls[method] += 1
-        if self.delay:
-            time.sleep(self.delay)
-        if method in self.fail_on:
-            raise StoreFailure(f"{method} failed (on purpose)")
-
-    def load(self, key: str, *, now: float) -> StoredState | None:
-        self._call("load")
-        return self.inner.load(key, now=now)
-
-    def save(self, key: str, state: Mapping[str, str], *, ttl: int, now: float) -> str | None:
-        self._call("save")
-        return self.inner.save(key, state, ttl=ttl, now=now)
-
-    def update(
-        self, key: str, state: Mapping[str, str], delta: Delta, *, ttl: int, now: float
-    ) -> str | None:
-        self._call("update")
-        return self.inner.update(key, state, delta, ttl=ttl, now=now)
-
-    def update_ttl(self, key: str, *, ttl: int, now: float) -> str | None:
-        self._call("update_ttl")
-        return self.inner.update_ttl(key, ttl=ttl, now=now)
-
-    def delete(self, key: str) -> None:
-        self._call("delete")
-        self.inner.delete(key)
 
 
 class SlowStore(CountingStore):

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from coatcheck import Key
+from tests.support.browser import TIMEOUT_MS, stored_cookie
 from tests.support.network import free_port
 from tests.support.processes import serving
 
@@ -19,7 +20,6 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.browser
 
 COOKIE = "coatcheck_demo"
-TIMEOUT_MS = 10_000
 
 
 @pytest.fixture(scope="module", params=["cookie", "memory"])
@@ -32,19 +32,12 @@ def demo_url(request: pytest.FixtureRequest) -> Iterator[str]:
 
 
 @pytest.fixture
-def context(chromium: Browser) -> Iterator[BrowserContext]:
-    context = chromium.new_context()
-    context.set_default_timeout(TIMEOUT_MS)
-    try:
-        yield context
-    finally:
-        context.close()
+def context(browser_context: BrowserContext) -> BrowserContext:
+    return browser_context
 
 
 def session_cookie(context: BrowserContext) -> Any:
-    cookies = [cookie for cookie in context.cookies() if cookie["name"] == COOKIE]
-    assert len(cookies) <= 1
-    return cookies[0] if cookies else None
+    return stored_cookie(context, COOKIE)
 
 
 def log_in(page: Page, url: str, name: str, *, remember: bool) -> None:

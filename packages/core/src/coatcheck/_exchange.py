@@ -15,12 +15,16 @@ loop that does this against a store. It goes through these phases::
 - START: nothing decoded yet. The first `next_command` (an eager load, or the session's
   loader on first access) decodes the cookie: no genuine cookie, or one past the
   absolute lifetime, means an empty session and no command; otherwise a `Load`.
-- READY: the application runs and uses `session`.
+- READY: the application runs and uses `session`. The exchange keeps the state as
+  loaded (each key's serialized text and value) to decide later, by value, what changed.
 - `finish()` (the response is starting) freezes the session: a later change raises
-  `SessionCommittedError`. The commit then hands out the commands the decision table in
-  `_decision` calls for, and ends with `set_cookie` and `vary` for the adapter.
+  `SessionCommittedError`. It compares the session with what was loaded and looks the
+  outcome up in the decision table (`_decision`); it returns False when the answer needs
+  no store (the common read), else the commit hands out the commands the table calls
+  for. Either way the adapter then reads `set_cookie` and `vary`.
 - A session never loaded by then was never touched: it costs nothing, except an
-  `UpdateTtl` when the TTL policy says every request extends it.
+  `UpdateTtl` when the TTL policy says every request extends it, which the cookie's
+  visible header tells without decrypting it.
 - A store failure is reported with `fail`, which logs it once and raises
   `SessionStoreError`; the exchange then sets no cookie.
 """

@@ -12,7 +12,7 @@ text, which the core's change detection relies on.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from flask.json.provider import DefaultJSONProvider
@@ -76,6 +76,20 @@ class FlaskTaggedJSON:
         if end != len(data):
             raise ValueError(f"extra data after a JSON value: {data[:40]!r}")
         return value
+
+    def loads_many(self, texts: Mapping[str, str]) -> dict[str, Any]:
+        """Decode a whole loaded session; a `coatcheck.PackedState` in one JSON pass."""
+        packed = getattr(texts, "values_json", None)
+        if packed is None:
+            return {key: self.loads(text) for key, text in texts.items()}
+        names = texts.names  # type: ignore[attr-defined]
+        try:
+            array, end = self._scan(packed, 0)
+        except StopIteration:
+            raise ValueError("not a JSON array of values") from None
+        if end != len(packed) or type(array) is not list or len(array) != len(names):
+            raise ValueError("the packed values do not match their keys")
+        return dict(zip(names, array, strict=True))
 
     def register(
         self, tag_class: type[JSONTag], force: bool = False, index: int | None = None
