@@ -68,6 +68,21 @@ class PackedState(Mapping[str, str]):
             self._texts = texts
         return texts
 
+    def scan_values(self, scan: Callable[[str, int], tuple[Any, int]]) -> dict[str, Any]:
+        """Every value, parsed in one pass of a JSON scanner (``json.JSONDecoder.scan_once``).
+
+        For serializers whose texts are JSON. Raises ``ValueError`` if the values are not
+        one JSON array of exactly one value per key.
+        """
+        packed = self.values_json
+        try:
+            array, end = scan(packed, 0)
+        except StopIteration:
+            raise ValueError("not a JSON array of values") from None
+        if end != len(packed) or type(array) is not list or len(array) != len(self.names):
+            raise ValueError("the packed values do not match their keys")
+        return dict(zip(self.names, array, strict=True))
+
     def __getitem__(self, key: str) -> str:
         return self._unpacked()[key]
 

@@ -91,16 +91,9 @@ class JSONSerializer:
         array: that is parsed in a single pass of the C scanner.
         """
         scan = self._scan
-        packed = getattr(texts, "values_json", None)
-        if packed is not None:
-            names = texts.names  # type: ignore[attr-defined]
-            try:
-                array, end = scan(packed, 0)
-            except StopIteration:
-                raise ValueError("not a JSON array of values") from None
-            if end != len(packed) or type(array) is not list or len(array) != len(names):
-                raise ValueError("the packed values do not match their keys")
-            return dict(zip(names, array, strict=True))
+        scan_values = getattr(texts, "scan_values", None)
+        if scan_values is not None:
+            return cast(dict[str, Any], scan_values(scan))
         values: dict[str, Any] = {}
         try:
             for key, text in texts.items():

@@ -19,6 +19,8 @@ from flask.json.provider import DefaultJSONProvider
 from flask.json.tag import JSONTag, TaggedJSONSerializer
 from flask.sessions import session_json_serializer
 
+from coatcheck import PackedState
+
 __all__ = ["FlaskTaggedJSON"]
 
 # No tag Flask ships matches these exact types, so they skip the tag search (which asks
@@ -79,17 +81,10 @@ class FlaskTaggedJSON:
 
     def loads_many(self, texts: Mapping[str, str]) -> dict[str, Any]:
         """Decode a whole loaded session; a `coatcheck.PackedState` in one JSON pass."""
-        packed = getattr(texts, "values_json", None)
-        if packed is None:
-            return {key: self.loads(text) for key, text in texts.items()}
-        names = texts.names  # type: ignore[attr-defined]
-        try:
-            array, end = self._scan(packed, 0)
-        except StopIteration:
-            raise ValueError("not a JSON array of values") from None
-        if end != len(packed) or type(array) is not list or len(array) != len(names):
-            raise ValueError("the packed values do not match their keys")
-        return dict(zip(names, array, strict=True))
+        if isinstance(texts, PackedState):
+            # The object hook untags every object, nested ones included, as in `loads`.
+            return texts.scan_values(self._scan)
+        return {key: self.loads(text) for key, text in texts.items()}
 
     def register(
         self, tag_class: type[JSONTag], force: bool = False, index: int | None = None
