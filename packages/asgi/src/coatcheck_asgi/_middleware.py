@@ -111,15 +111,16 @@ class SessionMiddleware:
         inline_store = self._inline_store
         exchange = self.manager.begin(lambda: _cookie_header(scope), inline_store=inline_store)
         scope["session"] = exchange.session
-        if inline_store is None and self.lazy:
-            exchange.set_loader(refuse_unloaded, on_mark=False)
-            scope[LAZY_SCOPE_KEY] = LazyLoad(self._drive, exchange)
-        elif inline_store is None:
-            try:
-                await self._drive(exchange)
-            except SessionStoreError as error:
-                await respond_to_store_failure(scope, receive, send, error, self.on_error)
-                return
+        if inline_store is None:
+            if self.lazy:
+                exchange.set_loader(refuse_unloaded, on_mark=False)
+                scope[LAZY_SCOPE_KEY] = LazyLoad(self._drive, exchange)
+            else:
+                try:
+                    await self._drive(exchange)
+                except SessionStoreError as error:
+                    await respond_to_store_failure(scope, receive, send, error, self.on_error)
+                    return
 
         started = False
         dropping = False

@@ -79,8 +79,7 @@ class ExchangeDriver:
             load_on_first_access(exchange, self.store)
         if handler is not None:
             handler(exchange.session)
-        exchange.finish()
-        if not exchange.done:
+        if exchange.finish():
             run_commands(exchange, self.store)
         return _response(exchange)
 
@@ -119,8 +118,7 @@ class AsyncExchangeDriver:
             await run_commands_async(exchange, self.store)
         if handler is not None:
             handler(exchange.session)
-        exchange.finish()
-        if not exchange.done:
+        if exchange.finish():
             await run_commands_async(exchange, self.store)
         return _response(exchange)
 
