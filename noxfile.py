@@ -1,21 +1,88 @@
-"""Every task of the coatcheck monorepo: ``nox -s tests lint typecheck demo bench``."""
+"""Every task of the coatcheck monorepo: ``nox -s tests lint typecheck build docs demo bench``."""
 
 from __future__ import annotations
 
+import email.message
+import email.parser
 import os
+import re
 import shutil
+import subprocess
+import sys
+import tarfile
+import zipfile
 from pathlib import Path
 
 import nox
 
 ROOT = Path(__file__).parent
-# Dependencies first: the adapters and the Redis store depend on the core.
-PACKAGES = ("core", "asgi", "wsgi", "redis-store")
-PYTHON_FILES = ("packages", "tests", "examples", "benchmarks", "noxfile.py")
+# The one list of distributions, dependencies first: the adapters and the Redis store
+# depend on the core. Adding a package here is all the tasks below need; the docs find
+# its public modules on their own (docs/reference_pages.py).
+PACKAGES = ("core", "testing", "asgi", "wsgi", "redis-store")
+PYTHON_FILES = ("packages", "tests", "examples", "benchmarks", "docs", "noxfile.py")
+# Every supported Python; `nox -s tests` runs on each one present.
+PYTHONS = ("3.10", "3.11", "3.12", "3.13")
+# The machine's default Python, which alone runs the browser and the Redis fault tests
+# (the slow ones), the peers' own session tests, and every task that is not the test suite.
+MAIN_PYTHON = "3.11"
+# Marks the other Pythons leave out (registered in pyproject.toml).
+MAIN_PYTHON_ONLY = "not browser and not faults and not failover"
+DIST = ROOT / "dist"
+# Starlette's and Flask's own session tests (tests/peers/), each in its own venv.
+PEER_SUITES = ("starlette", "flask")
 
 nox.options.sessions = ["tests", "lint", "typecheck"]
 nox.options.reuse_existing_virtualenvs = True
 nox.options.error_on_external_run = True
+# Never download an interpreter: use the ones installed (pyenv's included).
+nox.options.download_python = "never"
+
+
+def _pyenv_latest(pyenv: str, python: str) -> str | None:
+    found = subprocess.run(
+        [pyenv, "latest", python], capture_output=True, text=True, check=False
+    ).stdout.strip()
+    return found or None
+
+
+def _find_pyenv_pythons() -> None:
+    """Let nox see pyenv's interpreters of every supported Python, not only the active one.
+
+    pyenv's shims run a version only if it is selected, so the newest installed patch
+    release of each supported Python joins ``PYENV_VERSION`` after the versions already
+    selected (which keep their precedence). A supported Python that is nowhere to be found
+    is reported here; nox then skips its session, or fails it under ``CI=true``.
+    """
+    pyenv = shutil.which("pyenv")
+    selected: list[str] = []
+    if pyenv:
+        current = (
+            os.environ.get("PYENV_VERSION")
+            or subprocess.run(
+                [pyenv, "version-name"], capture_output=True, text=True, check=False
+            ).stdout.strip()
+        )
+        selected = [version for version in current.split(":") if version]
+    missing = []
+    for python in PYTHONS:
+        latest = _pyenv_latest(pyenv, python) if pyenv else None
+        if latest and latest not in selected:
+            selected.append(latest)
+        elif not latest and not shutil.which(f"python{python}"):
+            missing.append(python)
+    if pyenv and selected:
+        os.environ["PYENV_VERSION"] = ":".join(selected)
+    if missing:
+        what = "fail" if "CI" in os.environ else "be SKIPPED"
+        names = ", ".join(f"tests-{python}" for python in missing)
+        sys.stderr.write(
+            f"\n*** Python {', '.join(missing)} not found (neither pyenv nor PATH has it): "
+            f"{names} will {what}. ***\n\n"
+        )
+
+
+_find_pyenv_pythons()
 
 
 def _package_paths() -> list[str]:
@@ -42,14 +109,63 @@ def _debian_package(session: nox.Session, binary: str, package: str) -> None:
     session.run("apt-get", "install", "-y", "-q", package, external=True, env=env)
 
 
-@nox.session
+def _is_main_python(session: nox.Session) -> bool:
+    return session.python in (None, MAIN_PYTHON)
+
+
+def _python_at_least(session: nox.Session, version: tuple[int, int]) -> bool:
+    """Whether the session's Python is ``version`` or newer (e.g. for a step 3.10 lacks)."""
+    python = str(session.python or MAIN_PYTHON)
+    return tuple(int(part) for part in python.split(".")[:2]) >= version
+
+
+def _run_pytest(session: nox.Session) -> None:
+    """The suite; the browser, Redis fault and failover tests only on the main Python.
+
+    On the others, a selection by the caller (``nox -s tests -- tests/e2e``) may leave
+    nothing to run, which is no failure; ``-- -m ''`` lifts the restriction.
+    """
+    if _is_main_python(session):
+        session.run("pytest", *session.posargs)
+        return
+    session.run(
+        "pytest",
+        "-m",
+        MAIN_PYTHON_ONLY,
+        *session.posargs,
+        success_codes=[0, 5] if session.posargs else [0],
+    )
+
+
+@nox.session(python=PYTHONS)
 def tests(session: nox.Session) -> None:
-    """Run the whole test suite against the packages installed from the working tree."""
+    """Run the test suite on every supported Python (browser and fault tests on 3.11 only).
+
+    ``nox -s tests-3.12`` picks one Python.
+    """
     _debian_package(session, "redis-server", "redis-server")
-    _debian_package(session, "chromium", "chromium")
+    _debian_package(session, "wrk", "wrk")  # tests/benchmarks: the harness's load generator
+    if _is_main_python(session):
+        _debian_package(session, "chromium", "chromium")
     _install_packages(session)
     session.install("-r", "requirements/tests.txt")
-    session.run("pytest", *session.posargs)
+    # The peer suites run after the whole suite or `-- tests/peers`, not after other
+    # focused runs (`nox -s tests -- tests/asgi -x`); `nox -s peers` runs them alone.
+    wanted = not session.posargs or any(arg.startswith("tests/peers") for arg in session.posargs)
+    if wanted and _is_main_python(session):
+        for suite in PEER_SUITES:
+            session.notify(f"peers({suite})", posargs=[])
+    _run_pytest(session)
+
+
+@nox.session(python=MAIN_PYTHON)
+@nox.parametrize("suite", PEER_SUITES, ids=PEER_SUITES)
+def peers(session: nox.Session, suite: str) -> None:
+    """Run a peer's own session tests against coatcheck (see tests/peers/README.md)."""
+    adapter = "asgi" if suite == "starlette" else "wsgi"
+    session.install(*(str(ROOT / "packages" / name) for name in ("core", adapter)))
+    session.install("-r", f"requirements/peers-{suite}.txt")
+    session.run("python", "-m", "tests.peers", suite)
 
 
 @nox.session
@@ -62,7 +178,7 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def typecheck(session: nox.Session) -> None:
-    """``mypy --strict`` over the packages, the tests, the examples and this file."""
+    """``mypy --strict`` over the packages, tests, examples, docs scripts and this file."""
     _install_packages(session, editable=True)
     session.install(
         "-r",
@@ -71,9 +187,163 @@ def typecheck(session: nox.Session) -> None:
         "requirements/tests.txt",
         "-r",
         "requirements/bench.txt",
+        "-r",
+        "requirements/docs.txt",
         "nox",
     )
     session.run("mypy", "--strict", *PYTHON_FILES)
+
+
+@nox.session
+def build(session: nox.Session) -> None:
+    """Build, check, install and import the sdist and wheel of every package (into dist/).
+
+    Each package is built on its own (``python -m build`` makes the wheel from the sdist),
+    checked by ``twine check --strict`` and for its ``LICENSE`` and ``py.typed``, then
+    installed into a fresh virtual environment with only its declared dependencies and
+    the sibling wheels it pins: its top-level package must import, and with every extra
+    installed, every public module.
+    """
+    session.install("-r", "requirements/build.txt")
+    shutil.rmtree(DIST, ignore_errors=True)
+    built = {}
+    for name in PACKAGES:
+        outdir = DIST / name
+        session.run("python", "-m", "build", "--outdir", str(outdir), f"packages/{name}")
+        built[name] = (_one(session, outdir, "*.whl"), _one(session, outdir, "*.tar.gz"))
+    session.run(
+        "twine", "check", "--strict", *(str(path) for pair in built.values() for path in pair)
+    )
+
+    wheels = {_metadata(wheel)["Name"]: wheel for wheel, _ in built.values()}
+    for name, (wheel, sdist) in built.items():
+        problems = _missing_files(wheel, sdist)
+        if problems:
+            session.error("; ".join(problems))
+        session.log(f"{wheel.name} and {sdist.name} hold LICENSE; the wheel holds py.typed")
+        _install_and_import(session, wheel, wheels, DIST / "venvs" / name)
+
+
+def _one(session: nox.Session, folder: Path, pattern: str) -> Path:
+    found = sorted(folder.glob(pattern))
+    if len(found) != 1:
+        session.error(f"expected one {pattern} in {folder}, got {found}")
+    return found[0]
+
+
+def _metadata(wheel: Path) -> email.message.Message:
+    with zipfile.ZipFile(wheel) as archive:
+        name = next(n for n in archive.namelist() if n.endswith(".dist-info/METADATA"))
+        return email.parser.Parser().parsestr(archive.read(name).decode())
+
+
+def _missing_files(wheel: Path, sdist: Path) -> list[str]:
+    """What a release must carry and these archives lack: the licence in both, py.typed."""
+    with zipfile.ZipFile(wheel) as archive:
+        wheel_files = archive.namelist()
+    with tarfile.open(sdist) as archive:
+        # An sdist holds one folder, name-version/.
+        sdist_files = {member.partition("/")[2] for member in archive.getnames()}
+    problems = []
+    if not any(re.fullmatch(r"[^/]+\.dist-info/licenses/LICENSE", file) for file in wheel_files):
+        problems.append(f"{wheel.name} has no .dist-info/licenses/LICENSE")
+    if "LICENSE" not in sdist_files:
+        problems.append(f"{sdist.name} has no LICENSE")
+    if not any(file.endswith("/py.typed") for file in wheel_files):
+        problems.append(f"{wheel.name} has no py.typed")
+    return problems
+
+
+def _public_modules(wheel: Path) -> list[str]:
+    """The importable modules of a wheel whose dotted names have no private part."""
+    with zipfile.ZipFile(wheel) as archive:
+        files = [file for file in archive.namelist() if file.endswith(".py")]
+    modules = []
+    for file in files:
+        parts = file.removesuffix(".py").removesuffix("/__init__").split("/")
+        if not any(part.startswith("_") for part in parts):
+            modules.append(".".join(parts))
+    return sorted(modules)
+
+
+def _install_and_import(
+    session: nox.Session, wheel: Path, wheels: dict[str, Path], venv: Path
+) -> None:
+    """Install ``wheel`` alone (plus the sibling wheels it requires) and import it; then
+    add its extras and import every public module, warnings as errors."""
+    metadata = _metadata(wheel)
+    required = {
+        re.split(r"[\s;<>=!~\[(]", requirement, maxsplit=1)[0]
+        for requirement in metadata.get_all("Requires-Dist", [])
+    }
+    siblings = [str(path) for name, path in wheels.items() if name in required]
+    extras = metadata.get_all("Provides-Extra", [])
+    modules = _public_modules(wheel)
+    python = str(venv / "bin" / "python")
+    pip = (python, "-m", "pip", "--disable-pip-version-check", "--quiet")
+
+    session.run(sys.executable, "-m", "venv", "--clear", str(venv), external=True)
+    session.run(*pip, "install", str(wheel), *siblings, external=True)
+    session.run(*pip, "check", external=True)
+    top = modules[0]
+    session.run(
+        python, "-c", f"import {top}; print({top}.__name__, {top}.__version__)", external=True
+    )
+    if extras:
+        session.run(*pip, "install", f"{wheel}[{','.join(extras)}]", *siblings, external=True)
+        session.run(*pip, "check", external=True)
+    imports = "; ".join(f"import {module}" for module in modules)
+    session.run(python, "-W", "error", "-c", imports, external=True)
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """Build the documentation site into site/ with ``--strict``; ``-- serve`` serves it.
+
+    ``nox -s docs -- serve`` serves it on http://127.0.0.1:8000 and rebuilds on changes.
+    """
+    _install_packages(session)
+    session.install("-r", "requirements/docs.txt")
+    # MkDocs' plugins print a banner about MkDocs 2 on every build unless told not to.
+    env = {"NO_MKDOCS_2_WARNING": "1", "DISABLE_MKDOCS_2_WARNING": "true"}
+    if session.posargs[:1] == ["serve"]:
+        address = ("--dev-addr", "127.0.0.1:8000")
+        session.run("mkdocs", "serve", "--strict", *address, *session.posargs[1:], env=env)
+    else:
+        session.run("mkdocs", "build", "--strict", *session.posargs, env=env)
+
+
+@nox.session(python=False)
+def version(session: nox.Session) -> None:
+    """Set the version of every package: ``nox -s version -- 0.2.0``.
+
+    Rewrites each package's ``_version.py`` (hatchling reads it at build time, so every
+    sdist carries its own copy) and the ``coatcheck==X`` pins in their pyproject.toml.
+    ``tests/test_versions.py`` checks they agree.
+    """
+    if len(session.posargs) != 1 or not re.fullmatch(
+        r"\d+\.\d+\.\d+((a|b|rc)\d+)?", session.posargs[0]
+    ):
+        session.error("usage: nox -s version -- X.Y.Z (or X.Y.ZrcN)")
+    new = session.posargs[0]
+    for name in PACKAGES:
+        folder = ROOT / "packages" / name
+        (version_file,) = folder.glob("src/*/_version.py")
+        _rewrite(session, version_file, r'^__version__ = "[^"]*"$', f'__version__ = "{new}"')
+        # The pins on sibling distributions, e.g. "coatcheck==0.1.0".
+        pin = r'"(coatcheck[a-z-]*)==[^"]*"'
+        _rewrite(session, folder / "pyproject.toml", pin, rf'"\1=={new}"', count=None)
+    session.log(f"every package is now at {new}; add its section to CHANGELOG.md")
+
+
+def _rewrite(
+    session: nox.Session, path: Path, pattern: str, replacement: str, *, count: int | None = 1
+) -> None:
+    """Replace ``pattern`` in ``path``; it must match ``count`` times unless that is None."""
+    new_text, found = re.subn(pattern, replacement, path.read_text(), flags=re.MULTILINE)
+    if count is not None and found != count:
+        session.error(f"{path}: expected {count} match of {pattern!r}, found {found}")
+    path.write_text(new_text)
 
 
 @nox.session
@@ -86,9 +356,15 @@ def demo(session: nox.Session) -> None:
 
 @nox.session
 def bench(session: nox.Session) -> None:
-    """Run the benchmarks; writes benchmarks/RESULTS.md and benchmarks/results.png."""
+    """Run the benchmarks; writes benchmarks/RESULTS.md and benchmarks/results.png.
+
+    Without arguments every group runs, the callgrind counts included; arguments go to
+    ``python -m benchmarks`` (``nox -s bench -- --quick``).
+    """
     _debian_package(session, "redis-server", "redis-server")
     _debian_package(session, "wrk", "wrk")
+    _debian_package(session, "valgrind", "valgrind")
     _install_packages(session)
     session.install("-r", "requirements/bench.txt")
-    session.run("python", "-m", "benchmarks", *session.posargs)
+    arguments = session.posargs or ["--groups", "asgi,wsgi,memory,e2e,instructions"]
+    session.run("python", "-m", "benchmarks", *arguments)

@@ -7,20 +7,49 @@ median, so a drift of the machine between rounds cancels out.
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
-from .app_spec import AppSpec, Interface
+from .app_spec import AppSpec
 from .end_to_end import ServedApp
 from .in_process import AppRun, Case
 from .memory import ChurnResult, RetentionResult
 from .scenarios import Scenario, StateSize
-from .stats import Estimate, estimate, paired
 
-__all__ = ["MEANINGFUL_OVERHEAD", "Results", "apps_in"]
+__all__ = ["MEANINGFUL_OVERHEAD", "Estimate", "Results", "apps_of", "estimate", "paired"]
 
 MEANINGFUL_OVERHEAD = 1.0
 """Microseconds under which a reference's overhead is noise, not a base for a ratio."""
+
+
+class Estimate(NamedTuple):
+    """A median with its spread (median absolute deviation), in the samples' unit."""
+
+    median: float
+    spread: float
+    samples: int
+
+
+def estimate(values: Sequence[float]) -> Estimate:
+    """The median and the median absolute deviation of ``values``."""
+    if not values:
+        return Estimate(float("nan"), float("nan"), 0)
+    middle = statistics.median(values)
+    spread = statistics.median(abs(value - middle) for value in values)
+    return Estimate(middle, spread, len(values))
+
+
+def paired(first: Sequence[float], second: Sequence[float], *, ratio: bool) -> list[float]:
+    """Round-by-round differences (or ratios) of two series sampled in the same rounds.
+
+    Pairing by round means a drift of the machine between rounds hits both sides of
+    each difference alike. Ratios with a zero or negative denominator are dropped.
+    """
+    if ratio:
+        return [a / b for a, b in zip(first, second, strict=True) if b > 0]
+    return [a - b for a, b in zip(first, second, strict=True)]
 
 
 @dataclass
@@ -31,10 +60,11 @@ class Results:
     retention: list[RetentionResult] = field(default_factory=list)
     churn: ChurnResult | None = None
     served: list[ServedApp] = field(default_factory=list)
-    load_generator: str = ""
     notes: list[str] = field(default_factory=list)
     phases: list[tuple[str, float]] = field(default_factory=list)
     """(phase, seconds it took), in the order they ran."""
+    instructions: str = ""
+    """The table of instructions per request (``instructions`` group), if counted."""
 
     def spec(self, name: str) -> AppSpec | None:
         """The spec of app ``name`` if it was part of the run."""
@@ -55,16 +85,16 @@ class Results:
                         return case
         return None
 
-    def floor_name(self, interface: Interface) -> str | None:
-        """The name of the floor app of ``interface`` in this run."""
+    def floor_name(self, framework: str) -> str | None:
+        """The name of the bare app of ``framework`` in this run."""
         for run in self.runs:
-            if run.spec.interface is interface and run.spec.is_floor:
+            if run.spec.framework == framework and run.spec.is_floor:
                 return run.spec.name
         return None
 
     def _floor_case(self, app: str, scenario: Scenario, size: StateSize) -> Case | None:
         spec = self.spec(app)
-        floor = self.floor_name(spec.interface) if spec is not None else None
+        floor = self.floor_name(spec.framework) if spec is not None else None
         return self.case(floor, scenario, size) if floor is not None else None
 
     def per_request(self, app: str, scenario: Scenario, size: StateSize) -> Estimate | None:
@@ -118,7 +148,7 @@ class Results:
     def share_of_floor(self, app: str, scenario: Scenario) -> Estimate | None:
         """End to end: ``app``'s requests per second over the floor's, round by round."""
         mine = self.served_app(app)
-        floor_name = self.floor_name_served(mine.spec.interface) if mine is not None else None
+        floor_name = self.floor_name_served(mine.spec.framework) if mine is not None else None
         floor = self.served_app(floor_name) if floor_name is not None else None
         if mine is None or floor is None:
             return None
@@ -127,10 +157,10 @@ class Results:
             return None
         return estimate(paired(ours, theirs, ratio=True))
 
-    def floor_name_served(self, interface: Interface) -> str | None:
-        """The floor app of ``interface`` in the end-to-end run."""
+    def floor_name_served(self, framework: str) -> str | None:
+        """The bare app of ``framework`` in the end-to-end run."""
         for served in self.served:
-            if served.spec.interface is interface and served.spec.is_floor:
+            if served.spec.framework == framework and served.spec.is_floor:
                 return served.spec.name
         return None
 
@@ -158,6 +188,6 @@ class Results:
         ]
 
 
-def apps_in(results: Results, interface: Interface) -> Sequence[AppSpec]:
-    """The measured apps of ``interface``, in catalogue order."""
-    return [run.spec for run in results.runs if run.spec.interface is interface and run.driver]
+def apps_of(results: Results, framework: str) -> Sequence[AppSpec]:
+    """The measured apps of ``framework``, in catalogue order."""
+    return [run.spec for run in results.runs if run.spec.framework == framework and run.driver]

@@ -16,10 +16,21 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from .app_spec import AppSpec, BuildContext, Family, Interface
-from .scenarios import READ_KEY, SECRET, WRITE_KEY, StateSize, next_write_value, state_for
+from .app_spec import ACK_TIMEOUT, AppSpec, BuildContext, Family, Interface, farther_away
+from .scenarios import (
+    READ_KEY,
+    SECRET,
+    WRITE_KEY,
+    Scenario,
+    StateSize,
+    next_write_value,
+    state_for,
+    throttled_config,
+)
 
-__all__ = ["ASGI_APPS"]
+__all__ = ["ASGI_APPS", "FRAMEWORK"]
+
+FRAMEWORK = "Starlette"
 
 Loader = Callable[[Request], Awaitable[object]]
 _OK = "ok"
@@ -119,14 +130,14 @@ def _starsessions_cookie(context: BuildContext) -> Any:
     )
 
 
-def _starsessions_redis(*, lazy: bool) -> Callable[[BuildContext], Any]:
+def _starsessions_redis(*, lazy: bool, rtt: float = 0.0) -> Callable[[BuildContext], Any]:
     def build(context: BuildContext) -> Any:
         from redis.asyncio import Redis
         from starsessions import SessionAutoloadMiddleware, SessionMiddleware, load_session
         from starsessions.stores.redis import RedisStore
 
         assert context.redis_url is not None
-        client = Redis.from_url(context.redis_url)
+        client = Redis.from_url(context.redis_url_with(rtt=rtt))
         context.on_close(client.aclose)
         store = RedisStore(connection=client)
         middleware = [Middleware(SessionMiddleware, store=store, cookie_https_only=False)]
@@ -137,7 +148,9 @@ def _starsessions_redis(*, lazy: bool) -> Callable[[BuildContext], Any]:
     return build
 
 
-def _coatcheck(store_kind: str, *, lazy: bool = False) -> Callable[[BuildContext], Any]:
+def _coatcheck(
+    store_kind: str, *, lazy: bool = False, rtt: float = 0.0, ack: int = 0, throttled: bool = False
+) -> Callable[[BuildContext], Any]:
     def build(context: BuildContext) -> Any:
         from coatcheck import CookieStore, Key, MemoryStore
         from coatcheck_asgi import SessionMiddleware, load_session
@@ -151,10 +164,15 @@ def _coatcheck(store_kind: str, *, lazy: bool = False) -> Callable[[BuildContext
             from coatcheck_redis import AsyncRedisStore
 
             assert context.redis_url is not None
-            store = AsyncRedisStore.from_url(context.redis_url)
+            url = context.redis_url_with(rtt=rtt, replica=ack > 0)
+            store = AsyncRedisStore.from_url(url, min_replicas_ack=ack, ack_timeout=ACK_TIMEOUT)
             context.on_close(store.aclose)
         middleware = Middleware(
-            SessionMiddleware, store=store, key=Key.derive_from(SECRET), lazy=lazy
+            SessionMiddleware,
+            store=store,
+            key=Key.derive_from(SECRET),
+            config=throttled_config() if throttled else None,
+            lazy=lazy,
         )
         return _starlette(_routes(load_session if lazy else None), [middleware])
 
@@ -164,7 +182,6 @@ def _coatcheck(store_kind: str, *, lazy: bool = False) -> Callable[[BuildContext
 _STARLETTE = "starlette"
 _STARSESSIONS_REDIS = "starsessions-redis"
 _STARSESSIONS_REDIS_LAZY = "starsessions-redis-lazy"
-
 ASGI_APPS: tuple[AppSpec, ...] = (
     AppSpec(
         "asgi-bare",
@@ -249,5 +266,51 @@ ASGI_APPS: tuple[AppSpec, ...] = (
         reference=_STARSESSIONS_REDIS_LAZY,
         coatcheck=True,
         description="coatcheck_asgi.SessionMiddleware(lazy=True), AsyncRedisStore",
+    ),
+    AppSpec(
+        "coatcheck-asgi-redis-ack1",
+        Interface.ASGI,
+        Family.REDIS,
+        _coatcheck("redis", ack=1),
+        requires=("coatcheck", "coatcheck_asgi", "coatcheck_redis"),
+        reference=_STARSESSIONS_REDIS,
+        coatcheck=True,
+        description="as coatcheck-asgi-redis, min_replicas_ack=1 (WAIT after each write)",
+        scenarios=(Scenario.WRITE, Scenario.CREATE),
+    ),
+    AppSpec(
+        "coatcheck-asgi-memory-throttled",
+        Interface.ASGI,
+        Family.COOKIE,
+        _coatcheck("memory", throttled=True),
+        requires=("coatcheck", "coatcheck_asgi"),
+        reference="coatcheck-asgi-memory",
+        coatcheck=True,
+        description="as coatcheck-asgi-memory, ON_EVERY_REQUEST with refresh_after=0.5",
+        scenarios=(Scenario.UNTOUCHED, Scenario.READ),
+    ),
+    AppSpec(
+        "coatcheck-asgi-redis-throttled",
+        Interface.ASGI,
+        Family.REDIS,
+        _coatcheck("redis", throttled=True),
+        requires=("coatcheck", "coatcheck_asgi", "coatcheck_redis"),
+        reference="coatcheck-asgi-redis",
+        coatcheck=True,
+        description="as coatcheck-asgi-redis, ON_EVERY_REQUEST with refresh_after=0.5",
+        scenarios=(Scenario.UNTOUCHED, Scenario.READ),
+    ),
+    *farther_away(
+        Interface.ASGI,
+        (
+            _STARSESSIONS_REDIS,
+            lambda rtt: _starsessions_redis(lazy=False, rtt=rtt),
+            ("starsessions", "redis"),
+        ),
+        (
+            "coatcheck-asgi-redis",
+            lambda rtt: _coatcheck("redis", rtt=rtt),
+            ("coatcheck", "coatcheck_asgi", "coatcheck_redis"),
+        ),
     ),
 )

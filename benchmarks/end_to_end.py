@@ -1,44 +1,57 @@
 """The end-to-end run: each app served on 127.0.0.1 (uvicorn or gunicorn, one process
-each), loaded by a bounded keep-alive generator, requests per second reported.
+each), loaded by ``wrk`` with keep-alive connections, requests per second reported.
 
 Every server is started up front and stays idle while the others are loaded, so the
 runs can be interleaved in rounds like the in-process samples. The cookie is seeded
 through the server's own create route; the write scenario sends the same cookie every
-time (the generator does not feed cookies back), which changes nothing for the cost.
+time (wrk does not feed cookies back), which changes nothing for the cost.
+
+The servers are this module run as a program (ASGI apps, under uvicorn: one process,
+uvloop and httptools when installed, as in production)::
+
+    python -m benchmarks.end_to_end --app coatcheck-asgi-cookie --port 8001
+
+and gunicorn (WSGI apps: one process, the ``gthread`` worker for keep-alive), which
+builds the app named by the environment through `wsgi_app`::
+
+    BENCH_APP=flask-session python -m gunicorn 'benchmarks.end_to_end:wsgi_app()' ...
 """
 
 from __future__ import annotations
 
+import argparse
 import http.client
 import importlib.util
+import logging
 import os
+import re
 import socket
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
-from .app_spec import AppSpec, Interface, missing_modules
-from .load import LOOPBACK, run_load
-from .progress import progress as default_progress
+from .app_spec import AppSpec, BuildContext, Interface, app_named, missing_modules
 from .scenarios import COOKIE_NAME, READ_KEY, Scenario, StateSize, state_for
-from .serve import APP_VARIABLE, REDIS_VARIABLE, gunicorn_command
 
-__all__ = ["EndToEndSettings", "ServedApp", "run_end_to_end"]
+__all__ = ["EndToEndSettings", "LoadResult", "ServedApp", "main", "run_end_to_end", "wsgi_app"]
 
+logger = logging.getLogger("benchmarks")
 ROOT = Path(__file__).resolve().parents[1]
+LOOPBACK = "127.0.0.1"
+APP_VARIABLE = "BENCH_APP"
+REDIS_VARIABLE = "BENCH_REDIS_URL"
 
 
 @dataclass(frozen=True)
 class EndToEndSettings:
     """How long and how hard to load each app."""
 
-    generator: str
     seconds: int = 2
     rounds: int = 2
     connections: int = 16
@@ -109,12 +122,16 @@ def _serving(spec: AppSpec, port: int, redis_url: str | None) -> Iterator[str | 
     if redis_url is not None:
         env[REDIS_VARIABLE] = redis_url
     if spec.interface is Interface.ASGI:
-        command = [sys.executable, "-m", "benchmarks.serve", "--app", spec.name,
+        command = [sys.executable, "-m", "benchmarks.end_to_end", "--app", spec.name,
                    "--port", str(port)]  # fmt: skip
         if redis_url is not None:
             command += ["--redis-url", redis_url]
     else:
-        command = gunicorn_command(port)
+        command = [
+            sys.executable, "-m", "gunicorn", "--workers", "1", "--worker-class", "gthread",
+            "--threads", "2", "--keep-alive", "30", "--bind", f"{LOOPBACK}:{port}",
+            "--log-level", "warning", "benchmarks.end_to_end:wsgi_app()",
+        ]  # fmt: skip
     with tempfile.TemporaryFile() as log:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log)
         try:
@@ -146,11 +163,7 @@ def _seed(served: ServedApp) -> None:
 
 
 def run_end_to_end(
-    specs: Sequence[AppSpec],
-    settings: EndToEndSettings,
-    redis_url: str | None,
-    *,
-    progress: Callable[[str], None] = default_progress,
+    specs: Sequence[AppSpec], settings: EndToEndSettings, redis_url: str | None
 ) -> list[ServedApp]:
     """Serve every app in ``specs`` and load each scenario, interleaved in rounds."""
     served = [ServedApp(spec) for spec in specs]
@@ -177,9 +190,9 @@ def run_end_to_end(
         for app in live if settings.warmup_seconds > 0 else ():
             path = settings.scenarios[0].path(StateSize.SMALL)
             run_load(app.port, path, app.cookie, seconds=settings.warmup_seconds,
-                     connections=settings.connections, generator=settings.generator)  # fmt: skip
+                     connections=settings.connections)  # fmt: skip
         for round_index in range(settings.rounds):
-            progress(f"  end-to-end round {round_index + 1}/{settings.rounds}")
+            logger.info(f"  end-to-end round {round_index + 1}/{settings.rounds}")
             for scenario in settings.scenarios:
                 shift = round_index % max(1, len(live))
                 for app in live[shift:] + live[:shift]:
@@ -189,8 +202,81 @@ def run_end_to_end(
                         app.cookie,
                         seconds=settings.seconds,
                         connections=settings.connections,
-                        generator=settings.generator,
                     )
                     app.rates.setdefault(scenario, []).append(result.requests_per_second)
                     app.bad += result.bad
     return served
+
+
+# -- the load generator -------------------------------------------------------------------
+
+_REQUESTS_PER_SECOND = re.compile(r"Requests/sec:\s+([\d.]+)")
+_NON_2XX = re.compile(r"Non-2xx or 3xx responses:\s+(\d+)")
+_TOTAL = re.compile(r"(\d+) requests in")
+_ERRORS = re.compile(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)")
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    """Throughput of one load run."""
+
+    requests_per_second: float
+    requests: int
+    bad: int
+    """Responses that were not 2xx/3xx, plus socket errors."""
+
+
+def run_load(
+    port: int, path: str, cookie: str | None, *, seconds: int, connections: int
+) -> LoadResult:
+    """``wrk`` on ``http://127.0.0.1:{port}{path}`` for ``seconds`` with ``connections``."""
+    args = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "5s"]
+    if cookie is not None:
+        args += ["-H", f"Cookie: {cookie}"]
+    args.append(f"http://{LOOPBACK}:{port}{path}")
+    completed = subprocess.run(
+        args, capture_output=True, text=True, timeout=seconds + 30, check=True
+    )
+    output = completed.stdout
+    rate = _REQUESTS_PER_SECOND.search(output)
+    total = _TOTAL.search(output)
+    if rate is None or total is None:
+        raise RuntimeError(f"could not read wrk's output:\n{output}\n{completed.stderr}")
+    bad = 0
+    if (non_2xx := _NON_2XX.search(output)) is not None:
+        bad += int(non_2xx.group(1))
+    if (errors := _ERRORS.search(output)) is not None:
+        bad += sum(int(group) for group in errors.groups())
+    return LoadResult(float(rate.group(1)), int(total.group(1)), bad)
+
+
+# -- the servers ----------------------------------------------------------------------------
+
+
+def wsgi_app() -> Any:
+    """Gunicorn's app factory: the WSGI app named by ``BENCH_APP``."""
+    spec = app_named(os.environ[APP_VARIABLE])
+    return spec.build(BuildContext(redis_url=os.environ.get(REDIS_VARIABLE)))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Serve an ASGI app with uvicorn until terminated."""
+    import uvicorn
+
+    parser = argparse.ArgumentParser(description="Serve one benchmarked ASGI app.")
+    parser.add_argument("--app", required=True)
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--redis-url")
+    args = parser.parse_args(argv)
+    spec = app_named(args.app)
+    if spec.interface is not Interface.ASGI:
+        raise SystemExit(f"{spec.name} is a WSGI app: it is served by gunicorn")
+    app = spec.build(BuildContext(redis_url=args.redis_url))
+    uvicorn.run(
+        app, host=LOOPBACK, port=args.port, log_level="warning", access_log=False, lifespan="off"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -12,23 +12,23 @@ For one interface (ASGI or WSGI) at a time:
    and size back to back in an order rotated from round to round, so machine drift hits
    every app alike;
 4. count the Redis commands per request of each Redis case over a separate, fixed
-   number of requests (``INFO commandstats`` of the bench's own server).
+   number of requests (``MONITOR`` and ``INFO commandstats`` of the bench's own server).
+
+`profile_case` runs one case under a profiler instead (``--profile``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from time import perf_counter
 
-from .app_spec import AppSpec, BuildContext, Interface, missing_modules
-from .asgi_driver import AsgiDriver
-from .progress import progress as default_progress
+from .app_spec import AppSpec, BuildContext, app_named, missing_modules
+from .drivers import Driver, Workload, driver_for
 from .redis_server import BenchRedis
-from .scenarios import COOKIE_NAME, READ_KEY, Scenario, StateSize, state_for
-from .workload import Driver, Workload
-from .wsgi_driver import WsgiDriver
+from .scenarios import READ_KEY, Scenario, StateSize, state_for
 
 __all__ = [
     "AppRun",
@@ -36,6 +36,8 @@ __all__ = [
     "InProcessSettings",
     "Misbehaved",
     "build_run",
+    "parse_target",
+    "profile_case",
     "run_interface",
     "seed_sessions",
 ]
@@ -101,8 +103,7 @@ def build_run(spec: AppSpec, context: BuildContext, loop: asyncio.AbstractEventL
     except Exception as exc:
         logger.exception("building %s failed", spec.name)
         return AppRun(spec, note=f"could not be built: {exc!r}")
-    driver: Driver = AsgiDriver(app, loop) if spec.interface is Interface.ASGI else WsgiDriver(app)
-    return AppRun(spec, driver)
+    return AppRun(spec, driver_for(spec.interface, app, loop))
 
 
 class Misbehaved(Exception):
@@ -123,7 +124,7 @@ def seed_sessions(run: AppRun, settings: InProcessSettings) -> dict[StateSize, s
     for size in settings.sizes:
         created = driver.request(Scenario.CREATE.path(size), None)
         _check(created.status == 200, f"create-{size.value} answered {created.status}")
-        cookie = created.set_cookie(COOKIE_NAME)
+        cookie = created.cookie
         if run.spec.is_floor:
             seeds[size] = None
             continue
@@ -136,7 +137,7 @@ def seed_sessions(run: AppRun, settings: InProcessSettings) -> dict[StateSize, s
         before = driver.request("/visits", cookie).body
         written = driver.request(Scenario.WRITE.path(size), cookie)
         _check(written.status == 200, f"write answered {written.status}")
-        cookie = written.set_cookie(COOKIE_NAME) or cookie
+        cookie = written.cookie or cookie
         after = driver.request("/visits", cookie).body
         _check(after.isdigit() and after != before, f"write not visible ({before!r} -> {after!r})")
         seeds[size] = cookie
@@ -179,38 +180,25 @@ def _sample(run: AppRun, case: Case, settings: InProcessSettings, *, calibrate: 
     case.failures += timing.failures
 
 
-def _per_request(counts: Mapping[str, int], requests: int) -> str:
-    parts = []
-    for name, count in sorted(counts.items()):
-        share = count / requests
-        parts.append(name.upper() if share == 1 else f"{share:g}\u00d7{name.upper()}")
-    return " + ".join(parts)
-
-
 def _count_commands(case: Case, driver: Driver, redis: BenchRedis, requests: int) -> None:
-    redis.reset_stats()
-    with redis.command_log() as log:
+    with redis.counting(requests) as counted:
         timing = driver.time(case.workload, requests)
-    executed = redis.command_calls()
     case.failures += timing.failures
-    case.commands = sum(log.sent.values()) / requests
-    case.executed = sum(executed.values()) / requests
-    detail = _per_request(log.sent, requests)
-    if log.scripted:
-        detail += f" [{_per_request(log.scripted, requests)}]"
-    case.command_detail = detail or "none"
+    commands = counted[0]
+    case.commands = commands.sent_per_request
+    case.executed = commands.executed_per_request
+    case.command_detail = commands.detail()
 
 
 def run_interface(
-    specs: Sequence[AppSpec],
-    settings: InProcessSettings,
-    redis: BenchRedis | None,
-    *,
-    progress: Callable[[str], None] = default_progress,
+    specs: Sequence[AppSpec], settings: InProcessSettings, redis: BenchRedis | None
 ) -> list[AppRun]:
-    """Benchmark ``specs`` (all of one interface, the floor first) in-process."""
+    """Benchmark ``specs`` (all of one interface, the floors first) in-process."""
     loop = asyncio.new_event_loop()
-    context = BuildContext(redis_url=redis.url if redis is not None else None)
+    context = BuildContext(
+        redis_url=redis.url if redis is not None else None,
+        redis_variants=redis.url_with if redis is not None else None,
+    )
     try:
         runs = [build_run(spec, context, loop) for spec in specs]
         for run in runs:
@@ -225,6 +213,8 @@ def run_interface(
                 run.driver = None
                 continue
             for scenario in settings.scenarios:
+                if scenario not in run.spec.scenarios:
+                    continue
                 for size in settings.sizes:
                     cookie = seeds[size] if scenario.sends_cookie else None
                     workload = Workload(
@@ -238,12 +228,12 @@ def run_interface(
         for run in live:
             for case in run.cases:
                 groups.setdefault((case.scenario, case.size), []).append((case, run))
-        progress(f"  calibrating {sum(len(group) for group in groups.values())} cases")
+        logger.info(f"  calibrating {sum(len(group) for group in groups.values())} cases")
         for group in groups.values():
             for case, run in group:
                 _sample(run, case, settings, calibrate=True)
         for round_index in range(settings.rounds):
-            progress(f"  round {round_index + 1}/{settings.rounds}")
+            logger.info(f"  round {round_index + 1}/{settings.rounds}")
             for group in groups.values():
                 shift = round_index % len(group)
                 for case, run in group[shift:] + group[:shift]:
@@ -261,4 +251,55 @@ def run_interface(
     finally:
         context.close(loop)
         loop.run_until_complete(loop.shutdown_asyncgens())
+        loop.close()
+
+
+def parse_target(text: str) -> tuple[str, Scenario, StateSize]:
+    """``"coatcheck-asgi-cookie:read:small"`` into its parts (the size defaults to small)."""
+    parts = text.split(":")
+    if len(parts) not in (2, 3):
+        raise ValueError(f"expected APP:SCENARIO[:SIZE], got {text!r}")
+    size = StateSize(parts[2]) if len(parts) == 3 else StateSize.SMALL
+    return parts[0], Scenario(parts[1]), size
+
+
+def profile_case(target: str, redis: BenchRedis | None, seconds: float) -> str:
+    """About ``seconds`` of requests of ``APP:SCENARIO[:SIZE]`` under cProfile: the top of
+    its table by internal time, then by cumulative time."""
+    import cProfile
+    import io
+    import pstats
+
+    name, scenario, size = parse_target(target)
+    loop = asyncio.new_event_loop()
+    context = BuildContext(
+        redis_url=redis.url if redis is not None else None,
+        redis_variants=redis.url_with if redis is not None else None,
+    )
+    try:
+        run = build_run(app_named(name), context, loop)
+        if run.driver is None:
+            return f"{name}: {run.note}"
+        seeds = seed_sessions(run, InProcessSettings(sizes=(size,)))
+        cookie = seeds[size] if scenario.sends_cookie else None
+        workload = Workload(scenario.path(size), cookie, feed_back=scenario is Scenario.WRITE)
+        probe = run.driver.time(workload, 200)
+        count = max(200, int(seconds / (probe.seconds / probe.requests)))
+        unprofiled = run.driver.time(workload, count)
+        profiler = cProfile.Profile()
+        began = perf_counter()
+        profiler.enable()
+        run.driver.time(workload, count)
+        profiler.disable()
+        elapsed = perf_counter() - began
+        text = io.StringIO()
+        stats = pstats.Stats(profiler, stream=text)
+        stats.sort_stats("tottime").print_stats(25)
+        stats.sort_stats("cumulative").print_stats(25)
+        return (
+            f"{target}: {count} requests, {unprofiled.seconds / count * 1e6:.1f} \u00b5s/request "
+            f"(under cProfile {elapsed / count * 1e6:.1f})\n" + text.getvalue()
+        )
+    finally:
+        context.close(loop)
         loop.close()

@@ -20,9 +20,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from .app_spec import AppSpec, BuildContext
+from .drivers import Driver, Workload
 from .in_process import InProcessSettings, build_run, seed_sessions
 from .scenarios import SECRET, WRITE_KEY, Scenario, StateSize, next_write_value, state_for
-from .workload import Driver, Workload
 
 __all__ = ["ChurnResult", "RetentionResult", "memory_store_churn", "untouched_retention"]
 
@@ -154,31 +154,24 @@ def memory_store_churn(
     earlier (still live) is read and changed, which moves its expiry. With the default
     figures about ``ttl / seconds_per_session`` = 2,400 sessions are live at any time.
     """
-    from coatcheck import (
-        BrowserSession,
-        Key,
-        MemoryStore,
-        SessionConfig,
-        SessionManager,
-        load_on_first_access,
-        run_commands,
-    )
+    from coatcheck import BrowserSession, Key, MemoryStore, SessionConfig, SessionManager
+    from coatcheck.sansio import run_commands
 
     clock = [1_750_000_000.0]
+    store = MemoryStore()
     manager = SessionManager(
         key=Key.derive_from(SECRET),
+        store=store,
         config=SessionConfig(lifecycle=BrowserSession(state_ttl=ttl)),
         now=lambda: clock[0],
     )
-    store = MemoryStore()
     state = state_for(StateSize.SMALL)
     recent: deque[str] = deque(maxlen=100)
     result = ChurnResult(sessions, ttl, seconds_per_session)
     every = max(1, sessions // 20)
 
     def visit(cookie: str | None, *, create: bool) -> str | None:
-        exchange = manager.begin(cookie)
-        load_on_first_access(exchange, store)
+        exchange = manager.begin(cookie, inline_store=store)
         if create:
             exchange.session.update(state)
         else:

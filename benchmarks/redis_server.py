@@ -1,167 +1,127 @@
-"""The bench's own redis-server: a free loopback port, no persistence, stopped at the end.
-
-It also counts the commands the apps send, from ``INFO commandstats``.
+"""The bench's own redis-server, started with the test suite's launcher
+(`tests.redis.servers.RedisServer`: a free loopback port, no persistence), and what the
+bench adds: a replica (for ``min_replicas_ack``) and delay proxies (a slower network),
+each started on first use, and counting the commands a request costs.
 """
 
 from __future__ import annotations
 
 import contextlib
 import shutil
-import socket
-import subprocess
 import tempfile
-import threading
-import time
-import uuid
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
 
-__all__ = ["ADMIN_COMMANDS", "BenchRedis", "CommandLog", "redis_server"]
+from tests.redis.servers import CommandMonitor, RedisServer
 
-LOOPBACK = "127.0.0.1"
+__all__ = ["BenchRedis", "Commands", "redis_server"]
 
-ADMIN_COMMANDS = frozenset(
-    {"info", "config", "config|resetstat", "config|set", "config|get", "ping", "hello",
-     "select", "client", "client|setinfo", "client|setname", "flushall", "flushdb",
-     "command", "command|docs", "dbsize", "echo", "monitor"}
-)  # fmt: skip
-"""What the harness and the clients' connection handshakes send: not counted."""
+_ADMIN = frozenset({"INFO", "CONFIG", "PING", "HELLO", "SELECT", "CLIENT", "ECHO", "MONITOR",
+                    "COMMAND", "REPLCONF", "PSYNC", "SYNC"})  # fmt: skip
+"""What the harness, connection handshakes and a replica send: never counted."""
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((LOOPBACK, 0))
-        port: int = sock.getsockname()[1]
-        return port
+class Commands:
+    """The Redis commands ``requests`` requests cost: those clients sent (``MONITOR``) and
+    those the server ran (``INFO commandstats``, which includes what Lua scripts run)."""
 
+    def __init__(self, sent: Counter[str], executed: Counter[str], requests: int) -> None:
+        self.sent = sent
+        self.scripted = executed - sent
+        self.requests = requests
 
-def _wait_for_port(port: int, process: subprocess.Popen[bytes], timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        if process.poll() is not None:
-            raise RuntimeError(f"redis-server exited with status {process.returncode}")
-        try:
-            with socket.create_connection((LOOPBACK, port), timeout=0.5):
-                return
-        except OSError:
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"redis-server did not listen on port {port}") from None
-            time.sleep(0.02)
+    def _per_request(self, counts: Counter[str]) -> str:
+        parts = []
+        for name, count in sorted(counts.items()):
+            share = count / self.requests
+            parts.append(name if share == 1 else f"{share:g}\u00d7{name}")
+        return " + ".join(parts)
 
+    @property
+    def sent_per_request(self) -> float:
+        """Commands sent per request."""
+        return sum(self.sent.values()) / self.requests
 
-def _is_admin(command: str) -> bool:
-    return command in ADMIN_COMMANDS or command.split("|", 1)[0] in ("client", "config")
+    @property
+    def executed_per_request(self) -> float:
+        """Commands run per request, with those run by scripts."""
+        return (sum(self.sent.values()) + sum(self.scripted.values())) / self.requests
 
-
-@dataclass
-class CommandLog:
-    """The commands clients sent while a `BenchRedis.command_log` block ran.
-
-    ``sent`` counts the commands clients sent themselves; ``scripted`` the commands Lua
-    scripts ran on their behalf (``INFO commandstats`` counts both).
-    """
-
-    sent: Counter[str] = field(default_factory=Counter)
-    scripted: Counter[str] = field(default_factory=Counter)
+    def detail(self) -> str:
+        """``EVALSHA + HGETALL [EXPIRE + HSET]``: sent, and what scripts ran in brackets."""
+        text = self._per_request(self.sent) or "none"
+        if self.scripted:
+            text += f" [{self._per_request(self.scripted)}]"
+        return text
 
 
 class BenchRedis:
-    """A running bench redis-server: its URL and its command counters."""
+    """A running bench redis-server: its URL, its command counts and its variants."""
 
-    def __init__(self, port: int) -> None:
-        import redis
+    def __init__(self, server: RedisServer, directory: Path) -> None:
+        self.server = server
+        self.url = server.url
+        self._directory = directory
+        self._admin = server.admin()
+        self._extras = contextlib.ExitStack()
+        self._proxies: dict[float, int] = {}
+        self._replica: RedisServer | None = None
 
-        self.port = port
-        self.url = f"redis://{LOOPBACK}:{port}/0"
-        self._admin: Any = redis.Redis(host=LOOPBACK, port=port)
+    def url_with(self, *, rtt: float = 0.0, replica: bool = False) -> str:
+        """This server's URL behind a proxy adding ``rtt`` seconds per round trip, and
+        with a replica attached if ``replica`` (both started once, on first use)."""
+        if replica and self._replica is None:
+            self._replica = RedisServer(self._directory / "replica", replica_of=self.server)
+            self._extras.enter_context(self._replica)
+            self._replica.wait_until_synced()
+        if rtt <= 0:
+            return self.url
+        if rtt not in self._proxies:
+            from .delay_proxy import delay_proxy_process
 
-    def reset_stats(self) -> None:
-        """Zero the command counters (``CONFIG RESETSTAT``)."""
-        self._admin.config_resetstat()
+            proxy = delay_proxy_process(self.server.port, rtt=rtt)
+            self._proxies[rtt] = self._extras.enter_context(proxy)
+        return f"redis://127.0.0.1:{self._proxies[rtt]}/0"
 
-    def command_calls(self) -> dict[str, int]:
-        """Calls per command since the last reset, without the admin commands."""
-        stats = self._admin.info("commandstats")
-        calls: dict[str, int] = {}
-        for name, fields in stats.items():
-            command = name.removeprefix("cmdstat_").lower()
-            if _is_admin(command):
-                continue
-            calls[command] = int(fields["calls"])
+    def _executed(self) -> Counter[str]:
+        calls: Counter[str] = Counter()
+        for name, fields in self._admin.info("commandstats").items():
+            command = name.removeprefix("cmdstat_").upper()
+            if command.split("|", 1)[0] not in _ADMIN:
+                calls[command] += int(fields["calls"])
         return calls
 
     @contextlib.contextmanager
-    def command_log(self, *, timeout: float = 30.0) -> Iterator[CommandLog]:
-        """Record every command the server runs during the block (through ``MONITOR``).
-
-        ``MONITOR`` tells the commands a client sent apart from those a Lua script ran,
-        which ``INFO commandstats`` cannot; it slows the server, so never time with it.
-        """
-        import redis
-
-        log = CommandLog()
-        marker = f"coatcheck-bench-end-{uuid.uuid4().hex}"
-        client: Any = redis.Redis(host=LOOPBACK, port=self.port, socket_timeout=timeout)
-        monitor = client.monitor()
-        monitor.__enter__()
-
-        def listen() -> None:
-            while True:
-                entry = monitor.next_command()
-                text = str(entry["command"])
-                name = text.split(" ", 1)[0].lower()
-                if entry["client_type"] == "lua":
-                    log.scripted[name] += 1
-                elif name == "echo" and marker in text:
-                    return
-                elif not _is_admin(name):
-                    log.sent[name] += 1
-
-        listener = threading.Thread(target=listen, name="bench-redis-monitor", daemon=True)
-        listener.start()
-        try:
-            yield log
-        finally:
-            self._admin.echo(marker)
-            listener.join(timeout)
-            monitor.__exit__(None, None, None)
-            client.close()
-
-    def key_count(self) -> int:
-        """Keys in the database (``DBSIZE``)."""
-        return int(self._admin.dbsize())
+    def counting(self, requests: int) -> Iterator[list[Commands]]:
+        """Count the commands of the block, which makes ``requests`` requests; the list
+        it yields holds the `Commands` afterwards. ``MONITOR`` slows the server: never
+        time requests inside."""
+        counted: list[Commands] = []
+        with contextlib.closing(CommandMonitor([self.server])) as monitor:
+            self._admin.config_resetstat()
+            monitor.take()
+            yield counted
+            sent = Counter({n: c for n, c in monitor.take().items() if n not in _ADMIN})
+        counted.append(Commands(sent, self._executed(), requests))
 
     def close(self) -> None:
-        """Close the admin connection."""
+        """Close the admin connection, stop the replica and the proxies."""
         self._admin.close()
+        self._extras.close()
 
 
 @contextlib.contextmanager
-def redis_server(binary: str | None = None, *, timeout: float = 10.0) -> Iterator[BenchRedis]:
-    """Start redis-server on a free loopback port (no RDB, no AOF), yield it, stop it."""
-    path = binary or shutil.which("redis-server")
-    if path is None:
-        raise FileNotFoundError("redis-server is not installed (apt-get install redis-server)")
-    port = _free_port()
-    with tempfile.TemporaryDirectory(prefix="coatcheck-bench-redis-") as workdir:
-        args = [path, "--port", str(port), "--bind", LOOPBACK, "--save", "",
-                "--appendonly", "no", "--dir", workdir, "--loglevel", "warning"]  # fmt: skip
-        process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        server: BenchRedis | None = None
-        try:
-            _wait_for_port(port, process, timeout)
-            server = BenchRedis(port)
-            yield server
-        finally:
-            if server is not None:
-                server.close()
-            process.terminate()
+def redis_server() -> Iterator[BenchRedis | None]:
+    """The bench's redis-server for the block, or ``None`` if it is not installed."""
+    if shutil.which("redis-server") is None:
+        yield None
+        return
+    with tempfile.TemporaryDirectory(prefix="coatcheck-bench-redis-") as name:
+        directory = Path(name)
+        with RedisServer(directory / "primary") as server:
+            bench = BenchRedis(server, directory)
             try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=5)
-            if process.stderr is not None:
-                process.stderr.close()
+                yield bench
+            finally:
+                bench.close()

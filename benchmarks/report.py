@@ -1,4 +1,4 @@
-"""RESULTS.md: the markdown report of one run."""
+"""The report of one run: RESULTS.md (`render`) and results.png (`draw_chart`)."""
 
 from __future__ import annotations
 
@@ -7,13 +7,16 @@ import os
 import platform
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
-from .analysis import Results, apps_in
+from .analysis import Results, apps_of
 from .app_spec import AppSpec, Family, Interface
 from .scenarios import Scenario, StateSize
 from .targets import TargetCheck
 
-__all__ = ["RunInfo", "render"]
+__all__ = ["RunInfo", "draw_chart", "render"]
+
+_FAMILIES = ((Family.COOKIE, "cookie and memory stores"), (Family.REDIS, "Redis"))
 
 _DISTRIBUTIONS = (
     "coatcheck", "coatcheck-asgi", "coatcheck-wsgi", "coatcheck-redis", "starlette",
@@ -50,115 +53,54 @@ def _name(spec: AppSpec) -> str:
     return f"**{spec.name}**" if spec.coatcheck else spec.name
 
 
-def _in_process_table(
-    results: Results, interface: Interface, family: Family, scenarios: Sequence[Scenario]
-) -> list[str]:
-    specs = [spec for spec in apps_in(results, interface) if spec.family in (Family.FLOOR, family)]
-    if not any(spec.family is family for spec in specs):
-        return []
-    redis = family is Family.REDIS
-    head = (
-        "| scenario | state | app | \u00b5s/request | overhead \u00b5s (\u00b1MAD) "
-        "| \u00d7 ref overhead |"
-    )
-    rule = "|---|---|---|---:|---:|---:|"
-    if redis:
-        head += " \u00d7 ref req/s | cmds sent/req | run/req | commands sent [run by scripts] |"
-        rule += "---:|---:|---:|---|"
-    lines = [head, rule]
-    for scenario in scenarios:
-        for size in StateSize:
-            for spec in specs:
+def frameworks(results: Results) -> list[str]:
+    """The frameworks measured in-process, in catalogue order."""
+    return list(dict.fromkeys(run.spec.framework for run in results.runs if run.driver))
+
+
+def _summary(results: Results, framework: str, scenarios: Sequence[Scenario]) -> list[str]:
+    """One row per app, one column per scenario and size: overhead (x reference's)."""
+    columns = [(scenario, size) for scenario in scenarios for size in StateSize]
+    head = "| app | reference | " + " | ".join(f"{c.value} {z.value}" for c, z in columns) + " |"
+    lines = [head, "|---|---|" + "---:|" * len(columns)]
+    for spec in apps_of(results, framework):
+        cells = []
+        for scenario, size in columns:
+            if spec.is_floor:
                 total = results.per_request(spec.name, scenario, size)
-                if total is None:
-                    continue
-                cells = [scenario.value, size.value, _name(spec), f"{total.median:.1f}"]
-                if spec.is_floor:
-                    cells += ["(floor)", ""]
-                    if redis:
-                        cells += ["", "", "", ""]
-                    lines.append("| " + " | ".join(cells) + " |")
-                    continue
-                overhead = results.overhead(spec.name, scenario, size)
-                assert overhead is not None
-                cells.append(f"{overhead.median:+.1f} \u00b1{overhead.spread:.1f}")
-                reference = spec.reference or ""
-                if reference == spec.name:
-                    cells.append("1 (ref)")
-                else:
-                    ratio = results.overhead_ratio(spec.name, reference, scenario, size)
-                    cells.append(_fmt(ratio.median if ratio else None, "{:.2f}\u00d7"))
-                if redis:
-                    speed = results.throughput_ratio(spec.name, reference, scenario, size)
-                    case = results.case(spec.name, scenario, size)
-                    assert case is not None
-                    cells += [
-                        "1 (ref)"
-                        if reference == spec.name
-                        else _fmt(speed.median if speed else None, "{:.2f}\u00d7"),
-                        _fmt(case.commands, "{:g}"),
-                        _fmt(case.executed, "{:g}"),
-                        case.command_detail,
-                    ]
-                lines.append("| " + " | ".join(cells) + " |")
+                cells.append(_fmt(total.median if total else None, "{:.1f} \u00b5s"))
+                continue
+            overhead = results.overhead(spec.name, scenario, size)
+            cell = _fmt(overhead.median if overhead else None, "{:+.1f}")
+            if overhead and spec.reference != spec.name:
+                ratio = results.overhead_ratio(spec.name, spec.reference or "", scenario, size)
+                cell += f" ({ratio.median:.2f}\u00d7)" if ratio else ""
+            cells.append(cell)
+        reference = "(bare app: total)" if spec.is_floor else spec.reference or ""
+        lines.append(f"| {_name(spec)} | {reference} | " + " | ".join(cells) + " |")
     return lines
 
 
-def _summary(results: Results, scenarios: Sequence[Scenario]) -> list[str]:
-    """One row per app, one column per scenario and size: overhead (x reference)."""
-    columns = [(scenario, size) for scenario in scenarios for size in StateSize]
-    head = "| app | " + " | ".join(f"{sc.value} {sz.value}" for sc, sz in columns) + " |"
-    lines = [head, "|---|" + "---:|" * len(columns)]
-    for interface in Interface:
-        for spec in apps_in(results, interface):
-            if spec.is_floor:
-                cells = []
-                for scenario, size in columns:
-                    total = results.per_request(spec.name, scenario, size)
-                    cells.append(_fmt(total.median if total else None, "{:.1f} \u00b5s"))
-                lines.append(f"| {spec.name} (floor, total) | " + " | ".join(cells) + " |")
+def _redis(results: Results, scenarios: Sequence[Scenario]) -> list[str]:
+    """Commands per request of every Redis app (small state), and read throughput."""
+    head = "| app | " + " | ".join(s.value for s in scenarios) + " | read req/s \u00d7 ref |"
+    lines = [head, "|---|" + "---|" * len(scenarios) + "---:|"]
+    for framework in frameworks(results):
+        for spec in apps_of(results, framework):
+            if not spec.uses_redis:
                 continue
             cells = []
-            for scenario, size in columns:
-                overhead = results.overhead(spec.name, scenario, size)
-                if overhead is None:
-                    cells.append("\u2013")
-                    continue
-                cell = f"{overhead.median:+.1f}"
-                if spec.reference and spec.reference != spec.name:
-                    ratio = results.overhead_ratio(spec.name, spec.reference, scenario, size)
-                    if ratio is not None:
-                        cell += f" ({ratio.median:.2f}\u00d7)"
-                cells.append(cell)
-            lines.append(f"| {_name(spec)} | " + " | ".join(cells) + " |")
-    return lines
-
-
-def _section(
-    results: Results, interface: Interface, title: str, scenarios: Sequence[Scenario]
-) -> list[str]:
-    lines: list[str] = []
-    for family, label in ((Family.COOKIE, "cookie and memory stores"), (Family.REDIS, "Redis")):
-        table = _in_process_table(results, interface, family, scenarios)
-        if not table:
-            continue
-        references = sorted(
-            {
-                spec.reference
-                for spec in apps_in(results, interface)
-                if spec.family is family and spec.reference
-            }
-        )
-        lines += [
-            "",
-            f"### {title}: {label}",
-            "",
-            f"Reference peer{'s' if len(references) > 1 else ''}: "
-            + ", ".join(f"`{name}`" for name in references)
-            + ".",
-            "",
-            *table,
-        ]
+            for scenario in scenarios:
+                case = results.case(spec.name, scenario, StateSize.SMALL)
+                cells.append(case.command_detail if case and case.command_detail else "\u2013")
+            speeds = []
+            for size in StateSize:
+                speed = results.throughput_ratio(
+                    spec.name, spec.reference or "", Scenario.READ, size
+                )
+                if speed is not None and spec.reference != spec.name:
+                    speeds.append(f"{speed.median:.2f}\u00d7")
+            lines.append(f"| {_name(spec)} | " + " | ".join(cells) + f" | {' / '.join(speeds)} |")
     return lines
 
 
@@ -254,17 +196,16 @@ def render(
         f"Machine: {os.cpu_count()} CPUs, {platform.system()} {platform.release()}, "
         f"Python {platform.python_version()}. Versions: {_versions()}.",
         "",
-        "How to read this: every app is the same Starlette (ASGI) or Flask (WSGI) app, "
+        "How to read this: every app of a framework is the same app (Starlette, Flask, ...), "
         "bare or with one session layer, called in-process (a prepared scope/environ, no "
         "server, no network), so the figures measure the session layer. A sample is many "
         "requests in a row; every case is sampled once per round, rounds interleave all the "
         "apps, and each figure is the median over rounds of a per-round difference or "
-        "ratio (\u00b1 the median absolute deviation). *Overhead* is the time per request "
-        "over the bare app of the same scenario; *\u00d7 ref overhead* divides it by the "
-        "reference peer's; *\u00d7 ref req/s* is how many more requests per second than the "
-        "reference. Redis commands are counted over a separate, untimed pass on the bench's "
-        "own redis-server: *sent* are the commands the client sent (`MONITOR`), *run* "
-        "what `INFO commandstats` counts, which includes the commands Lua scripts run.",
+        "ratio (\u00b1 the median absolute deviation, in the targets). *Overhead* is the "
+        "time per request over the bare app of the same framework and scenario; the ratio "
+        "in brackets divides it by the reference's overhead, round by round. Redis commands "
+        "are counted over a separate, untimed pass on the bench's own redis-server (`MONITOR` "
+        "for those the client sent, `INFO commandstats` for those Lua scripts ran).",
     ]
     skipped = results.skipped()
     if skipped or results.notes:
@@ -275,22 +216,44 @@ def render(
     if failures:
         lines += ["", "**Requests that did not answer 200 while timed:**", ""]
         lines += [f"- {app} {s.value} {z.value}: {n}" for app, s, z, n in failures]
-    lines += ["", "## Targets (issue 6)", "", *_targets(checks)]
+    lines += ["", "## Targets (issue 11)", "", *_targets(checks)]
     if chart is not None:
         lines += ["", f"![overhead per request over the bare app]({chart})"]
     if any(run.cases for run in results.runs):
         lines += [
             "",
-            "## Summary: \u00b5s per request over the bare app (\u00d7 the reference's)",
+            "## In-process: \u00b5s per request over the bare app (\u00d7 the reference's)",
             "",
-            "In-process medians; the reference of each app is named in the tables below.",
-            "",
-            *_summary(results, scenarios),
-            "",
-            "## In-process, per request",
+            "Medians over rounds; the bare app's row gives its own total time per request.",
         ]
-        lines += _section(results, Interface.ASGI, "ASGI (Starlette)", scenarios)
-        lines += _section(results, Interface.WSGI, "WSGI (Flask)", scenarios)
+        for framework in frameworks(results):
+            lines += ["", f"### {framework}", "", *_summary(results, framework, scenarios)]
+        redis = _redis(results, scenarios)
+        if len(redis) > 2:
+            lines += [
+                "",
+                "## Redis commands per request",
+                "",
+                "Small state; the commands the client sent, and [those Lua scripts ran]. The "
+                "last column is how many times as many requests per second as the "
+                "reference serves in the read scenario (small / medium state).",
+                "",
+                *redis,
+            ]
+    if results.instructions:
+        lines += [
+            "",
+            "## Instructions per request (callgrind)",
+            "",
+            "The cookie and memory rows again, counted under `valgrind --tool=callgrind` in "
+            "one process after the timed groups (many requests per case, after a warm-up): "
+            "a figure other work on the machine cannot move, so it tells a real miss of a "
+            "CPU-bound target from noise. Instructions are not time (C extensions, cache "
+            "misses and the allocator weigh differently), and a case's count includes the "
+            "garbage collections it triggers.",
+            "",
+            results.instructions,
+        ]
     memory = _memory(results)
     if memory:
         lines += ["", "## Memory", *memory]
@@ -304,9 +267,68 @@ def render(
             "",
             "Each app served on 127.0.0.1 in one process (uvicorn with uvloop/httptools when "
             "installed; gunicorn with one gthread worker), loaded with keep-alive connections "
-            f"by `{results.load_generator}`; the median over rounds, small state. The write "
+            "by `wrk`; the median over rounds, small state. The write "
             "scenario resends the same cookie.",
             "",
             *end_to_end,
         ]
     return "\n".join(lines) + "\n"
+
+
+def draw_chart(results: Results, path: Path, size: StateSize = StateSize.SMALL) -> bool:
+    """results.png: the overhead per request over the bare app, as grouped bars, one
+    panel per framework and family; False when there is nothing to draw."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    panels = []
+    for framework in frameworks(results):
+        for family, label in _FAMILIES:
+            specs = [s for s in apps_of(results, framework) if s.family is family]
+            specs = [s for s in specs if not s.name.endswith(("-rtt1ms", "-rtt2ms"))]
+            if specs:
+                panels.append((specs, f"{framework}: {label}"))
+    if not panels:
+        return False
+    columns = 2 if len(panels) > 1 else 1
+    rows = (len(panels) + columns - 1) // columns
+    figure, axes = plt.subplots(rows, columns, figsize=(7 * columns, 4.2 * rows), squeeze=False)
+    scenarios = list(Scenario)
+    for index, (specs, title) in enumerate(panels):
+        axis = axes[index // columns][index % columns]
+        width = 0.8 / len(specs)
+        for position, spec in enumerate(specs):
+            heights, errors, xs = [], [], []
+            for column, scenario in enumerate(scenarios):
+                overhead = results.overhead(spec.name, scenario, size)
+                if overhead is None:
+                    continue
+                xs.append(column + (position - (len(specs) - 1) / 2) * width)
+                heights.append(overhead.median)
+                errors.append(overhead.spread)
+            bars = axis.bar(
+                xs,
+                heights,
+                width,
+                yerr=errors,
+                capsize=2,
+                label=spec.name,
+                hatch="//" if spec.coatcheck else None,
+                edgecolor="black" if spec.coatcheck else None,
+                linewidth=0.5,
+            )
+            axis.bar_label(bars, fmt="%.0f", fontsize=6, padding=1)
+        axis.set_xticks(range(len(scenarios)), [s.value for s in scenarios])
+        axis.set_ylabel(f"\u00b5s over the bare app ({size.value} state)")
+        axis.set_title(title, fontsize=10)
+        axis.legend(fontsize=6)
+        axis.grid(axis="y", alpha=0.3)
+    for index in range(len(panels), rows * columns):
+        axes[index // columns][index % columns].set_visible(False)
+    figure.suptitle("Session layer overhead per request, in-process (median over rounds)")
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+    return True

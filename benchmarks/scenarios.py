@@ -25,6 +25,7 @@ __all__ = [
     "StateSize",
     "next_write_value",
     "state_for",
+    "throttled_config",
 ]
 
 SECRET = "coatcheck-bench-secret-0123456789abcdefghijklmnopqrstuvwxyz"
@@ -92,3 +93,17 @@ def state_for(size: StateSize) -> dict[str, Any]:
 def next_write_value() -> int:
     """A value the write scenario has never written, so every write is a real change."""
     return next(_counter)
+
+
+def throttled_config() -> Any:
+    """The configuration of the "throttled" rows: ``ON_EVERY_REQUEST``, ``refresh_after=0.5``.
+
+    The TTL is the default day, so no request of a run is due an extension: a throttled
+    read must cost what a read under ``ON_STATE_CHANGES`` costs.
+    """
+    from coatcheck import BrowserSession, SessionConfig, TtlExtensionPolicy
+
+    lifecycle = BrowserSession(
+        ttl_extension_policy=TtlExtensionPolicy.ON_EVERY_REQUEST, refresh_after=0.5
+    )
+    return SessionConfig(lifecycle=lifecycle)

@@ -10,10 +10,21 @@ from typing import Any
 
 from flask import Flask, session
 
-from .app_spec import AppSpec, BuildContext, Family, Interface
-from .scenarios import READ_KEY, SECRET, WRITE_KEY, StateSize, next_write_value, state_for
+from .app_spec import ACK_TIMEOUT, AppSpec, BuildContext, Family, Interface, farther_away
+from .scenarios import (
+    READ_KEY,
+    SECRET,
+    WRITE_KEY,
+    Scenario,
+    StateSize,
+    next_write_value,
+    state_for,
+    throttled_config,
+)
 
-__all__ = ["WSGI_APPS"]
+__all__ = ["FRAMEWORK", "WSGI_APPS"]
+
+FRAMEWORK = "Flask"
 
 _OK = "ok"
 
@@ -92,34 +103,41 @@ def _flask_session(context: BuildContext) -> Any:
     return _add_routes(_flask(secret=True))
 
 
-def _flask_session_redis(context: BuildContext) -> Any:
-    import redis
-    from flask_session import Session
+def _flask_session_redis(*, rtt: float = 0.0) -> Callable[[BuildContext], Any]:
+    def build(context: BuildContext) -> Any:
+        import redis
+        from flask_session import Session
 
-    assert context.redis_url is not None
-    client = redis.Redis.from_url(context.redis_url)
-    context.on_close(client.close)
-    app = _flask(secret=True)
-    app.config["SESSION_TYPE"] = "redis"
-    app.config["SESSION_REDIS"] = client
-    Session(app)
-    return _add_routes(app)
+        assert context.redis_url is not None
+        client = redis.Redis.from_url(context.redis_url_with(rtt=rtt))
+        context.on_close(client.close)
+        app = _flask(secret=True)
+        app.config["SESSION_TYPE"] = "redis"
+        app.config["SESSION_REDIS"] = client
+        Session(app)
+        return _add_routes(app)
+
+    return build
 
 
-def _coatcheck(store_kind: str) -> Callable[[BuildContext], Any]:
+def _coatcheck(
+    store_kind: str, *, rtt: float = 0.0, ack: int = 0, throttled: bool = False
+) -> Callable[[BuildContext], Any]:
     def build(context: BuildContext) -> Any:
         from coatcheck_wsgi.flask import init_app
 
         app = _flask(secret=True)
+        config = throttled_config() if throttled else None
         if store_kind == "cookie":
-            init_app(app)
+            init_app(app, config=config)
         else:
             from coatcheck_redis import RedisStore
 
             assert context.redis_url is not None
-            store = RedisStore.from_url(context.redis_url)
+            url = context.redis_url_with(rtt=rtt, replica=ack > 0)
+            store = RedisStore.from_url(url, min_replicas_ack=ack, ack_timeout=ACK_TIMEOUT)
             context.on_close(store.close)
-            init_app(app, store=store)
+            init_app(app, store=store, config=config)
         return _add_routes(app)
 
     return build
@@ -150,7 +168,7 @@ WSGI_APPS: tuple[AppSpec, ...] = (
         _FLASK_SESSION_REDIS,
         Interface.WSGI,
         Family.REDIS,
-        _flask_session_redis,
+        _flask_session_redis(),
         requires=("flask_session", "redis"),
         reference=_FLASK_SESSION_REDIS,
         description="Flask-Session with SESSION_TYPE=redis (its defaults)",
@@ -174,5 +192,40 @@ WSGI_APPS: tuple[AppSpec, ...] = (
         reference=_FLASK_SESSION_REDIS,
         coatcheck=True,
         description="coatcheck_wsgi.flask.init_app, RedisStore",
+    ),
+    AppSpec(
+        "coatcheck-flask-redis-ack1",
+        Interface.WSGI,
+        Family.REDIS,
+        _coatcheck("redis", ack=1),
+        requires=("coatcheck", "coatcheck_wsgi.flask", "coatcheck_redis"),
+        reference=_FLASK_SESSION_REDIS,
+        coatcheck=True,
+        description="as coatcheck-flask-redis, min_replicas_ack=1 (WAIT after each write)",
+        scenarios=(Scenario.WRITE, Scenario.CREATE),
+    ),
+    AppSpec(
+        "coatcheck-flask-redis-throttled",
+        Interface.WSGI,
+        Family.REDIS,
+        _coatcheck("redis", throttled=True),
+        requires=("coatcheck", "coatcheck_wsgi.flask", "coatcheck_redis"),
+        reference="coatcheck-flask-redis",
+        coatcheck=True,
+        description="as coatcheck-flask-redis, ON_EVERY_REQUEST with refresh_after=0.5",
+        scenarios=(Scenario.UNTOUCHED, Scenario.READ),
+    ),
+    *farther_away(
+        Interface.WSGI,
+        (
+            _FLASK_SESSION_REDIS,
+            lambda rtt: _flask_session_redis(rtt=rtt),
+            ("flask_session", "redis"),
+        ),
+        (
+            "coatcheck-flask-redis",
+            lambda rtt: _coatcheck("redis", rtt=rtt),
+            ("coatcheck", "coatcheck_wsgi.flask", "coatcheck_redis"),
+        ),
     ),
 )

@@ -2,12 +2,14 @@
 
 This is the whole integration a custom server or framework needs:
 
-1. one `SessionManager` (config and keys) and one store for the application;
+1. one `SessionManager` (keys, config and the store's kind) and one store for the
+   application;
 2. per request: ``exchange = manager.begin(cookie_header)``, hand ``exchange.session`` to
-   the handler, with the store read on first use (`load_on_first_access`);
-3. before the response headers go out: ``exchange.finish()``, run the store commands the
-   exchange asks for (`run_commands`), then send ``exchange.set_cookie`` and, if
-   ``exchange.vary``, ``Vary: Cookie``. A `SessionStoreError` becomes a 500.
+   the handler, with the store read on first use (``exchange.load_inline(store)``);
+3. before the response headers go out: ``exchange.finish(status)``, run the store
+   commands the exchange asks for (`coatcheck.sansio.run_commands`), then add the session's
+   headers with `coatcheck.sansio.session_headers` (the ``Set-Cookie``, ``Vary: Cookie``).
+   A `SessionStoreError` becomes a 500.
 
 Run it with ``nox -s demo -- --embed`` or ``python examples/embed_stdlib.py``.
 """
@@ -22,17 +24,8 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
 
-from coatcheck import (
-    Exchange,
-    Key,
-    MemoryStore,
-    Session,
-    SessionConfig,
-    SessionManager,
-    SessionStoreError,
-    load_on_first_access,
-    run_commands,
-)
+from coatcheck import Key, MemoryStore, Session, SessionConfig, SessionManager, SessionStoreError
+from coatcheck.sansio import run_commands, session_headers
 
 # Plain http on 127.0.0.1, so the cookie may not require HTTPS.
 CONFIG = SessionConfig(cookie_name="embed_session", cookie_secure=False)
@@ -85,28 +78,26 @@ def make_handler(manager: SessionManager, store: MemoryStore) -> type[BaseHTTPRe
 
         def _exchange(self, handle: Callable[[Session], tuple[int, str, str | None]]) -> None:
             cookie_headers = self.headers.get_all("Cookie") or []
-            exchange: Exchange | None = manager.begin("; ".join(cookie_headers))
-            assert exchange is not None
-            load_on_first_access(exchange, store)
+            exchange = manager.begin("; ".join(cookie_headers))
+            exchange.load_inline(store)
+            headers = [("Content-Type", "text/html; charset=utf-8")]
             try:
                 status, body, location = handle(exchange.session)
-                exchange.finish()
-                run_commands(exchange, store)
+                if location is not None:
+                    headers.append(("Location", location))
+                if exchange.finish(status):
+                    run_commands(exchange, store)
+                headers = session_headers(
+                    headers, exchange.set_cookie, exchange.vary, exchange.cookie_name
+                )
             except SessionStoreError:
                 # Already logged by coatcheck; answer 500 and set no cookie.
-                status, body, location = 500, "session store unavailable", None
-                exchange = None
+                status, body = 500, "session store unavailable"
+                headers = [("Content-Type", "text/plain; charset=utf-8")]
             payload = body.encode("utf-8")
             self.send_response(status)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(payload)))
-            if location is not None:
-                self.send_header("Location", location)
-            if exchange is not None:
-                if exchange.set_cookie is not None:
-                    self.send_header("Set-Cookie", exchange.set_cookie)
-                if exchange.vary:
-                    self.send_header("Vary", "Cookie")
+            for name, value in [*headers, ("Content-Length", str(len(payload)))]:
+                self.send_header(name, value)
             self.end_headers()
             self.wfile.write(payload)
 
@@ -118,8 +109,9 @@ def make_handler(manager: SessionManager, store: MemoryStore) -> type[BaseHTTPRe
 
 def create_server(host: str, port: int) -> ThreadingHTTPServer:
     """An http.server with coatcheck sessions in a MemoryStore."""
-    manager = SessionManager(key=_key(), config=CONFIG)
-    return ThreadingHTTPServer((host, port), make_handler(manager, MemoryStore()))
+    store = MemoryStore()
+    manager = SessionManager(key=_key(), store=store, config=CONFIG)
+    return ThreadingHTTPServer((host, port), make_handler(manager, store))
 
 
 def serve(host: str = "127.0.0.1", port: int = 8000) -> None:

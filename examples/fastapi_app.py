@@ -20,15 +20,8 @@ from typing import Annotated
 from fastapi import Depends, FastAPI, Request
 from pydantic import BaseModel
 
-from coatcheck import (
-    AsyncSessionStore,
-    CookieStore,
-    Key,
-    Session,
-    SessionConfig,
-    SessionStore,
-)
-from coatcheck_asgi import SessionMiddleware, load_session
+from coatcheck import CookieStore, Key, Session, SessionConfig
+from coatcheck_asgi import AnyStore, SessionMiddleware, load_session
 
 
 class Cart(BaseModel):
@@ -64,9 +57,7 @@ async def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
-def create_app(
-    store: SessionStore | AsyncSessionStore | None = None, key: Key | None = None
-) -> FastAPI:
+def create_app(store: AnyStore | None = None, key: Key | None = None) -> FastAPI:
     """The cart app, with sessions in ``store`` (default: `CookieStore`)."""
     app = FastAPI(title="coatcheck cart")
     app.add_middleware(

@@ -1,4 +1,5 @@
-"""The coatcheck demo in Flask: log in, count, flash messages, "remember me", log out.
+"""The coatcheck demo in Flask: log in, count, flash messages, "remember me", log out, and
+"Your sessions" (list them, end one, or all the others) with a store that keeps the index.
 
 ``flask.session`` is coatcheck's (`coatcheck_wsgi.flask.init_app`); the views are the ones
 you would write for Flask's default session. Serve it with ``nox -s demo -- --flask``
@@ -7,58 +8,15 @@ you would write for Flask's default session. Serve it with ``nox -s demo -- --fl
 
 from __future__ import annotations
 
-import os
-import secrets
-from datetime import timedelta
 from typing import cast
 
 import flask
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from coatcheck import SessionStore
+from coatcheck import SessionIndex, SessionStore
+from coatcheck.sansio import indexes_subjects
 from coatcheck_wsgi.flask import FlaskSession, init_app
-
-PAGE = """<!doctype html>
-<html lang="en">
-<head>
-  <meta charset="utf-8">
-  <title>coatcheck demo (Flask)</title>
-  <style>
-    body { font-family: system-ui, sans-serif; max-width: 32rem; margin: 3rem auto; }
-    .flashes { padding: 0; list-style: none; }
-    .flashes li { padding: .5rem .75rem; margin-bottom: .5rem; background: #eef6ee; }
-    .flashes li.warning { background: #fbf1dc; }
-    form { margin: 1rem 0; }
-  </style>
-</head>
-<body>
-  <h1>coatcheck demo <small>(Flask)</small></h1>
-  {% with messages = get_flashed_messages(with_categories=true) %}
-    {% if messages %}
-      <ul class="flashes">
-        {% for category, message in messages %}
-          <li class="{{ category }}">{{ message }}</li>
-        {% endfor %}
-      </ul>
-    {% endif %}
-  {% endwith %}
-  {% if user %}
-    <p>Hello, <strong id="user">{{ user }}</strong>.
-      {% if remembered %}This browser remembers you.{% else %}You are logged in until
-      the browser closes.{% endif %}</p>
-    <p>Counter: <span id="counter">{{ counter }}</span></p>
-    <form method="post" action="{{ url_for('count') }}"><button id="count">Count</button></form>
-    <form method="post" action="{{ url_for('logout') }}"><button id="logout">Log out</button></form>
-  {% else %}
-    <form method="post" action="{{ url_for('login') }}">
-      <p><label>Name <input id="name" name="name" required maxlength="64" autofocus></label></p>
-      <p><label><input id="remember" type="checkbox" name="remember"> Remember me</label></p>
-      <p><button id="login">Log in</button></p>
-    </form>
-  {% endif %}
-</body>
-</html>
-"""
+from examples.pallets_demo import PAGE, SESSIONS_PAGE, demo_settings, session_rows
 
 
 def _session() -> FlaskSession:
@@ -69,13 +27,10 @@ def _session() -> FlaskSession:
 def create_app(store: SessionStore | None = None) -> flask.Flask:
     """The demo app; ``store`` defaults to the cookie store."""
     app = flask.Flask(__name__)
-    app.config.update(
-        SECRET_KEY=os.environ.get("COATCHECK_DEMO_SECRET") or secrets.token_urlsafe(32),
-        # The demo is served over plain http on 127.0.0.1.
-        SESSION_COOKIE_SECURE=False,
-        SESSION_COOKIE_SAMESITE="Lax",
-        PERMANENT_SESSION_LIFETIME=timedelta(days=14),
-    )
+    sessions_index: SessionIndex | None = None
+    if store is not None and indexes_subjects(store):
+        sessions_index = cast(SessionIndex, store)
+    app.config.update(demo_settings(indexed=sessions_index is not None))
     init_app(app, store)
 
     @app.get("/")
@@ -83,6 +38,7 @@ def create_app(store: SessionStore | None = None) -> flask.Flask:
         session = _session()
         return flask.render_template_string(
             PAGE,
+            framework="Flask",
             user=session.get("user"),
             counter=session.get("counter", 0),
             remembered=session.permanent,
@@ -95,7 +51,8 @@ def create_app(store: SessionStore | None = None) -> flask.Flask:
             flask.flash("Please tell us your name.", "warning")
             return flask.redirect(flask.url_for("index"), 303)
         session = _session()
-        session.renew()  # a new session key at login: no session fixation
+        # The user is the session's subject (SESSION_SUBJECT_KEY): the change of subject
+        # renews the session key on its own, so a key planted before login dies here.
         session["user"] = name
         session["counter"] = 0
         session.permanent = "remember" in flask.request.form
@@ -116,6 +73,40 @@ def create_app(store: SessionStore | None = None) -> flask.Flask:
         # it on the next page empties that session again, and the cookie goes away.
         flask.flash("You have been logged out.")
         return flask.redirect(flask.url_for("index"), 303)
+
+    def _signed_in() -> str | None:
+        user = _session().get("user")
+        if user is None:
+            flask.flash("Log in first.", "warning")
+        return user
+
+    @app.get("/sessions")
+    def sessions() -> str | WerkzeugResponse:
+        user = _signed_in()
+        if user is None:
+            return flask.redirect(flask.url_for("index"), 303)
+        rows = None
+        if sessions_index is not None:
+            rows = session_rows(sessions_index.list_sessions(user), _session().id)
+        return flask.render_template_string(SESSIONS_PAGE, framework="Flask", user=user, rows=rows)
+
+    @app.post("/sessions/revoke")
+    def revoke() -> WerkzeugResponse:
+        user = _signed_in()
+        if user is not None and sessions_index is not None:
+            # revoke() ends the session only if it is one of *this* user's: another
+            # user's id (a forged form) answers False and ends nothing.
+            ended = sessions_index.revoke(user, flask.request.form.get("id", ""))
+            flask.flash("Logged that device out." if ended else "That session had already ended.")
+        return flask.redirect(flask.url_for("sessions"), 303)
+
+    @app.post("/sessions/revoke-others")
+    def revoke_others() -> WerkzeugResponse:
+        user = _signed_in()
+        if user is not None and sessions_index is not None:
+            ended = sessions_index.revoke_all(user, keep=_session().id)
+            flask.flash(f"Logged out {ended} other device(s).")
+        return flask.redirect(flask.url_for("sessions"), 303)
 
     return app
 

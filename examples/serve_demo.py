@@ -1,11 +1,14 @@
 """Serve the coatcheck demo app on http://127.0.0.1:8000 (what ``nox -s demo`` runs).
 
-nox -s demo                              # Starlette app, CookieStore (no server needed)
-nox -s demo -- --store memory            # ... with MemoryStore
+nox -s demo                              # Starlette app, MemoryStore (no server needed)
+nox -s demo -- --store cookie            # ... with CookieStore (no "Your sessions" page)
 nox -s demo -- --store sqlite            # ... with the SQLite store from sqlite_store.py
 nox -s demo -- --redis redis://127.0.0.1:6379/0
 nox -s demo -- --flask                   # the same app in Flask
+nox -s demo -- --litestar                # a smaller demo in Litestar (log in, count, log out)
+nox -s demo -- --quart                   # the same app in Quart (served by uvicorn)
 nox -s demo -- --embed                   # the core driven by http.server (embed_stdlib.py)
+nox -s demo -- --shared-login [--redis URL]  # Flask pages + FastAPI API, one login
 """
 
 from __future__ import annotations
@@ -49,7 +52,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--flask", action="store_true", help="serve the Flask demo instead")
     parser.add_argument("--embed", action="store_true", help="serve the http.server embedding")
-    parser.add_argument("--store", choices=("cookie", "memory", "sqlite"), default="cookie")
+    parser.add_argument(
+        "--shared-login",
+        action="store_true",
+        help="serve examples/shared_login (Flask + FastAPI, one login; Redis with --redis,\n"
+        "else one in-process MemoryStore)",
+    )
+    parser.add_argument("--litestar", action="store_true", help="serve the Litestar demo instead")
+    parser.add_argument("--quart", action="store_true", help="serve the Quart demo instead")
+    parser.add_argument("--store", choices=("cookie", "memory", "sqlite"), default="memory")
     parser.add_argument("--sqlite-path", default="coatcheck-demo.sqlite3")
     parser.add_argument("--redis", metavar="URL", help="use the Redis store at URL")
     args = parser.parse_args(argv)
@@ -74,6 +85,28 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     import uvicorn
+
+    if args.shared_login:
+        from examples.shared_login import demo_app
+
+        where = "Redis" if args.redis else "one in-process MemoryStore"
+        print(f"coatcheck shared login (Flask + FastAPI, {where}) on {url}", flush=True)
+        uvicorn.run(demo_app(args.redis), host=args.host, port=args.port, log_level="info")
+        return 0
+    if args.litestar:
+        from examples.litestar_app import create_app as create_litestar_app
+
+        litestar_app = create_litestar_app(_store(args, asynchronous=True))
+        print(f"coatcheck demo (Litestar) on {url}", flush=True)
+        uvicorn.run(litestar_app, host=args.host, port=args.port, log_level="info")
+        return 0
+    if args.quart:
+        from examples.quart_app import create_app as create_quart_app
+
+        quart_app = create_quart_app(_store(args, asynchronous=True))
+        print(f"coatcheck demo (Quart) on {url}", flush=True)
+        uvicorn.run(quart_app, host=args.host, port=args.port, log_level="info")
+        return 0
 
     from examples.asgi_app import create_app
 

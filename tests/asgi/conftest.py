@@ -11,7 +11,14 @@ import pytest
 from coatcheck import CookieStore, MemoryStore
 from coatcheck_asgi import AnyStore
 
-from .helpers import BACKENDS, CLIENT_KINDS, AsyncCountingStore, Client, CountingStore, open_client
+from .helpers import (
+    BACKENDS,
+    CLIENT_KINDS,
+    Client,
+    RecordingStore,
+    async_store,
+    open_client,
+)
 
 STORE_KINDS = ("cookie", "memory", "async", "thread")
 
@@ -25,9 +32,9 @@ def make_store(kind: str) -> AnyStore:
     if kind == "memory":
         return MemoryStore()
     if kind == "async":
-        return AsyncCountingStore()
+        return async_store()
     if kind == "thread":
-        return CountingStore()
+        return RecordingStore()
     raise ValueError(kind)
 
 

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import warnings
-from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, Literal, Protocol
 
@@ -18,10 +17,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import BaseRoute, Route
 
-from coatcheck import Delta, Key, MemoryStore, Session, SessionConfig, StoredState
+from coatcheck import Key, Session, SessionConfig
 from coatcheck_asgi import AnyStore, ErrorHandler, SessionMiddleware
-from tests.support.stores import CountingStore as CountingStore
-from tests.support.stores import StoreFailure as StoreFailure
+from coatcheck_testing import AsyncStoreWrapper, RecordingStore, StoreFailure
+
+__all__ = ["AsyncStoreWrapper", "RecordingStore", "StoreFailure", "async_store", "recording"]
 
 with warnings.catch_warnings():
     # Starlette 1.x prefers the httpx2 package for its TestClient and says so on import;
@@ -41,48 +41,16 @@ CLIENT_KINDS: list[tuple[str, Backend]] = [
 BASE_URL = "https://testserver"
 
 
-class SlowStore(CountingStore):
-    """A sync I/O store whose every call blocks for ``delay`` seconds."""
-
-    def __init__(self, delay: float) -> None:
-        super().__init__(delay=delay)
+def async_store(*, fail_on: set[str] | None = None) -> AsyncStoreWrapper:
+    """An async I/O store that records its calls (in ``.store``) and yields to the loop."""
+    return AsyncStoreWrapper(RecordingStore(fail_on=fail_on), checkpoint=anyio.lowlevel.checkpoint)
 
 
-class AsyncCountingStore:
-    """The async twin of `CountingStore` (yields to the event loop on every call)."""
-
-    def __init__(self, *, fail_on: set[str] | None = None) -> None:
-        self.inner = MemoryStore()
-        self.calls: Counter[str] = Counter()
-        self.fail_on = fail_on or set()
-
-    async def _call(self, method: str) -> None:
-        self.calls[method] += 1
-        await anyio.lowlevel.checkpoint()
-        if method in self.fail_on:
-            raise StoreFailure(f"{method} failed (on purpose)")
-
-    async def load(self, key: str, *, now: float) -> StoredState | None:
-        await self._call("load")
-        return self.inner.load(key, now=now)
-
-    async def save(self, key: str, state: Mapping[str, str], *, ttl: int, now: float) -> str | None:
-        await self._call("save")
-        return self.inner.save(key, state, ttl=ttl, now=now)
-
-    async def update(
-        self, key: str, state: Mapping[str, str], delta: Delta, *, ttl: int, now: float
-    ) -> str | None:
-        await self._call("update")
-        return self.inner.update(key, state, delta, ttl=ttl, now=now)
-
-    async def update_ttl(self, key: str, *, ttl: int, now: float) -> str | None:
-        await self._call("update_ttl")
-        return self.inner.update_ttl(key, ttl=ttl, now=now)
-
-    async def delete(self, key: str) -> None:
-        await self._call("delete")
-        self.inner.delete(key)
+def recording(store: object) -> RecordingStore:
+    """The `RecordingStore` behind a store of these tests (sync, or wrapped async)."""
+    inner = store.store if isinstance(store, AsyncStoreWrapper) else store
+    assert isinstance(inner, RecordingStore)
+    return inner
 
 
 class Client(Protocol):

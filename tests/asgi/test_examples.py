@@ -16,7 +16,13 @@ from tests.support.network import free_port
 from tests.support.processes import serving
 
 from .conftest import OpenClient
-from .helpers import AsyncCountingStore, cookie_attributes, open_client, set_cookies
+from .helpers import (
+    async_store,
+    cookie_attributes,
+    open_client,
+    recording,
+    set_cookies,
+)
 
 HTTP = "http://testserver"
 
@@ -97,7 +103,7 @@ def test_serve_demo_prints_its_url() -> None:
 
 @pytest.mark.parametrize("store_kind", ["cookie", "async"])
 def test_the_fastapi_cart(client_for: OpenClient, store_kind: str) -> None:
-    store = AsyncCountingStore() if store_kind == "async" else None
+    store = async_store() if store_kind == "async" else None
     app = create_fastapi_app(store)
     with client_for(app, base_url=HTTP) as client:
         assert client.get("/cart").json() == {"items": []}
@@ -105,12 +111,14 @@ def test_the_fastapi_cart(client_for: OpenClient, store_kind: str) -> None:
         assert client.post("/cart/jam").json() == {"items": ["tea", "jam"]}
         assert client.get("/cart").json() == {"items": ["tea", "jam"]}
         if store is not None:
-            store.calls.clear()
+            recording(store).clear()
         health = client.get("/health")
         assert health.json() == {"status": "ok"}
         assert set_cookies(health) == []
         if store is not None:
-            assert store.calls == {}, "lazy: an endpoint without the dependency loads nothing"
+            assert recording(store).counts == {}, (
+                "lazy: an endpoint without the dependency loads nothing"
+            )
         assert client.request("DELETE", "/cart").json() == {"items": []}
         assert "cart" not in client.cookies
 
@@ -119,10 +127,11 @@ def test_the_demo_on_the_sqlite_example_store(tmp_path: Path) -> None:
     """``serve_demo.py --store sqlite``: a sync I/O store, run in worker threads."""
     from examples.sqlite_store import SQLiteStore
 
-    app = create_app(SQLiteStore(str(tmp_path / "sessions.sqlite3")))
-    with open_client(app, "httpx", "asyncio", base_url=HTTP) as client:
-        client.post("/login", data={"username": "ada"}, follow_redirects=True)
-        assert counter(client.post("/count", follow_redirects=True).text) == 1
-        assert read_session(app, client) == {"user": "ada", "count": 1}
-        client.post("/logout", follow_redirects=True)
-        assert COOKIE_NAME not in client.cookies
+    with SQLiteStore(str(tmp_path / "sessions.sqlite3")) as store:
+        app = create_app(store)
+        with open_client(app, "httpx", "asyncio", base_url=HTTP) as client:
+            client.post("/login", data={"username": "ada"}, follow_redirects=True)
+            assert counter(client.post("/count", follow_redirects=True).text) == 1
+            assert read_session(app, client) == {"user": "ada", "count": 1}
+            client.post("/logout", follow_redirects=True)
+            assert COOKIE_NAME not in client.cookies

@@ -22,7 +22,15 @@ from coatcheck import (
 from coatcheck_asgi import AnyStore, load_session
 from coatcheck_asgi.testing import session_cookie_async
 
-from .helpers import BASE_URL, AsyncCountingStore, CountingStore, coatcheck_session, session_app
+from .helpers import (
+    BASE_URL,
+    AsyncStoreWrapper,
+    RecordingStore,
+    async_store,
+    coatcheck_session,
+    recording,
+    session_app,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -77,12 +85,12 @@ def lazy_routes() -> list[Route]:
 
 
 @pytest.fixture(params=["thread", "async"])
-def counting_store(request: pytest.FixtureRequest) -> CountingStore | AsyncCountingStore:
-    return CountingStore() if request.param == "thread" else AsyncCountingStore()
+def counting_store(request: pytest.FixtureRequest) -> RecordingStore | AsyncStoreWrapper:
+    return RecordingStore() if request.param == "thread" else async_store()
 
 
 async def calls_for(
-    store: CountingStore | AsyncCountingStore, method: str, path: str, *, seeded: bool = True
+    store: RecordingStore | AsyncStoreWrapper, method: str, path: str, *, seeded: bool = True
 ) -> Counter[str]:
     """The store calls one request makes (after seeding a live session if asked)."""
     app = session_app(store, lazy=True, routes=lazy_routes())
@@ -90,57 +98,58 @@ async def calls_for(
     async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as client:
         if seeded:
             client.cookies.set(*await session_cookie_async(app, {"n": 1}))
-        store.calls.clear()
+        recording(store).clear()
         response = await client.request(method, path)
         assert response.status_code == 200, response.text
-    return Counter(store.calls)
+    return recording(store).counts
 
 
 async def test_an_untouched_request_costs_no_store_call(
-    counting_store: CountingStore | AsyncCountingStore,
+    counting_store: RecordingStore | AsyncStoreWrapper,
 ) -> None:
     assert await calls_for(counting_store, "GET", "/untouched") == {}
     assert await calls_for(counting_store, "GET", "/peek") == {}
 
 
-async def test_a_read_costs_one_load(counting_store: CountingStore | AsyncCountingStore) -> None:
+async def test_a_read_costs_one_load(counting_store: RecordingStore | AsyncStoreWrapper) -> None:
     assert await calls_for(counting_store, "GET", "/read") == {"load": 1}
 
 
 async def test_loading_twice_or_concurrently_loads_once(
-    counting_store: CountingStore | AsyncCountingStore,
+    counting_store: RecordingStore | AsyncStoreWrapper,
 ) -> None:
     assert await calls_for(counting_store, "GET", "/twice") == {"load": 1}
 
 
 async def test_a_write_costs_a_load_and_an_update(
-    counting_store: CountingStore | AsyncCountingStore,
+    counting_store: RecordingStore | AsyncStoreWrapper,
 ) -> None:
     assert await calls_for(counting_store, "POST", "/write") == {"load": 1, "update": 1}
 
 
 async def test_a_new_session_costs_one_save(
-    counting_store: CountingStore | AsyncCountingStore,
+    counting_store: RecordingStore | AsyncStoreWrapper,
 ) -> None:
     calls = await calls_for(counting_store, "POST", "/write", seeded=False)
     assert calls == {"save": 1}
 
 
-async def test_renew_costs_load_save_delete(
-    counting_store: CountingStore | AsyncCountingStore,
+async def test_renew_costs_load_and_one_renew(
+    counting_store: RecordingStore | AsyncStoreWrapper,
 ) -> None:
+    """With a grace window, renewing is one command: move the state, forward the old key."""
     calls = await calls_for(counting_store, "POST", "/renew")
-    assert calls == {"load": 1, "save": 1, "delete": 1}
+    assert calls == {"load": 1, "renew": 1}
 
 
 async def test_purge_costs_load_and_delete(
-    counting_store: CountingStore | AsyncCountingStore,
+    counting_store: RecordingStore | AsyncStoreWrapper,
 ) -> None:
     assert await calls_for(counting_store, "POST", "/purge") == {"load": 1, "delete": 1}
 
 
 async def test_using_an_unloaded_session_says_how_to_load_it(
-    counting_store: CountingStore | AsyncCountingStore,
+    counting_store: RecordingStore | AsyncStoreWrapper,
 ) -> None:
     with pytest.raises(
         SessionNotLoadedError, match=r"await coatcheck_asgi\.load_session\(request\)"
@@ -165,7 +174,7 @@ async def test_load_session_needs_the_middleware() -> None:
 
 
 async def test_every_request_extension_costs_one_blind_ttl_update(
-    counting_store: CountingStore | AsyncCountingStore,
+    counting_store: RecordingStore | AsyncStoreWrapper,
 ) -> None:
     config = SessionConfig(
         lifecycle=BrowserSession(ttl_extension_policy=TtlExtensionPolicy.ON_EVERY_REQUEST)
@@ -174,13 +183,13 @@ async def test_every_request_extension_costs_one_blind_ttl_update(
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as client:
         client.cookies.set(*await session_cookie_async(app, {"n": 1}))
-        counting_store.calls.clear()
+        recording(counting_store).clear()
         assert (await client.get("/untouched")).status_code == 200
-        assert counting_store.calls == {"update_ttl": 1}
+        assert recording(counting_store).counts == {"update_ttl": 1}
 
 
 async def test_a_background_task_may_load_and_read_after_the_response() -> None:
-    store = AsyncCountingStore()
+    store = async_store()
     seen: list[object] = []
 
     async def later(request: Request) -> None:
@@ -194,9 +203,9 @@ async def test_a_background_task_may_load_and_read_after_the_response() -> None:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as client:
         client.cookies.set(*await session_cookie_async(app, {"n": 1}))
-        store.calls.clear()
+        recording(store).clear()
         response = await client.get("/")
     assert response.text == "ok"
     assert "set-cookie" not in response.headers
     assert seen == [1]
-    assert store.calls == {"load": 1}
+    assert recording(store).counts == {"load": 1}

@@ -74,6 +74,6 @@ def test_repr_names_the_store_and_mode() -> None:
 
     middleware = SessionMiddleware(app, store=CookieStore(), key=KEY, lazy=True)
     assert repr(middleware) == (
-        "SessionMiddleware(store=CookieStore(), cookie_name='session', mode=inline, lazy=True)"
+        "SessionMiddleware(store=CookieStore(), cookie_name='session', mode=cookie, lazy=True)"
     )
     assert "Key" not in repr(middleware)

@@ -6,11 +6,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from coatcheck import CookieStore, SessionConfig
+from coatcheck.sansio import session_headers
 from coatcheck_asgi._response_headers import with_session_headers
 
 from .conftest import OpenClient
@@ -84,3 +87,31 @@ def test_through_an_app(client_for: OpenClient) -> None:
             assert cookies[1].startswith("session=") and "app-made" not in cookies[1]
             assert vary_tokens(response) == ["accept-encoding", "cookie"]
     assert shared.raw_headers == before
+
+
+_NAMES = st.sampled_from(
+    [b"content-type", b"Content-Length", b"vary", b"Vary", b"set-cookie", b"Set-Cookie", b"x-a"]
+)
+_VALUES = st.sampled_from(
+    [b"text/plain", b"Cookie", b"Accept, cookie", b"*", b"session=app", b"theme=dark", b"1"]
+)
+
+
+@given(
+    headers=st.lists(st.tuples(_NAMES, _VALUES), max_size=5),
+    set_cookie=st.none() | st.just("session=ours; path=/"),
+    vary=st.booleans(),
+)
+def test_the_shortcut_gives_the_rules_answer(
+    headers: list[tuple[bytes, bytes]], set_cookie: str | None, vary: bool
+) -> None:
+    """Whatever the app sent, the result is the core rule's answer over the same headers,
+    with the app's names as it spelt them and ours in lower case."""
+    text = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in headers]
+    expected = session_headers(text, set_cookie, vary, "session")
+    result = with_session_headers(headers, set_cookie, vary, "session")
+    assert [(name.decode().lower(), value.decode()) for name, value in result] == [
+        (name.lower(), value) for name, value in expected
+    ]
+    app_names = {name for name, _ in headers}
+    assert all(name in app_names or name == name.lower() for name, _ in result)

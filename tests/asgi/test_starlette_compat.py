@@ -13,13 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Route
 
-from coatcheck import (
-    BrowserSession,
-    CookieStore,
-    MemoryStore,
-    PersistentSession,
-    SessionConfig,
-)
+from coatcheck import BrowserSession, CookieStore, MemoryStore, PersistentSession, SessionConfig
 from coatcheck_asgi import AnyStore, Message, Receive, Scope, Send, SessionMiddleware
 from coatcheck_asgi.testing import session_cookie
 
@@ -178,7 +172,7 @@ def test_the_cookie_attributes_follow_the_config(client_for: OpenClient) -> None
     attributes = cookie_attributes(header)
     assert attributes["path"] == "/app"
     assert attributes["domain"] == "testserver.local"
-    assert attributes["samesite"] == "None"
+    assert attributes["samesite"] == "none"  # spelt as Starlette spells it
     assert attributes["max-age"] == str(14 * 24 * 3600)
     assert "expires" in attributes
     assert {"secure", "httponly", "partitioned"} <= attributes.keys()
@@ -191,7 +185,7 @@ def test_the_default_cookie_is_a_secure_browser_session_cookie(client_for: OpenC
     assert "max-age" not in attributes
     assert "expires" not in attributes
     assert attributes["path"] == "/"
-    assert attributes["samesite"] == "Lax"
+    assert attributes["samesite"] == "lax"
     assert {"secure", "httponly"} <= attributes.keys()
     assert "domain" not in attributes
 
@@ -228,8 +222,21 @@ def test_renew_moves_the_state_to_a_new_cookie(client_for: OpenClient, store: An
         assert after != before
         assert client.get("/read").json() == {"user": "ada"}
     if isinstance(store, MemoryStore):
-        # The old server-side key is gone: replaying the old cookie reads nothing.
-        with client_for(session_app(store)) as replay:
+        # Inside renew_grace, a request still in flight with the old cookie is served
+        # the renewed session and handed its cookie.
+        with client_for(session_app(store)) as late:
+            response = late.get("/read", headers={"cookie": f"session={before}"})
+            assert response.json() == {"user": "ada"}
+            handed = late.cookies["session"]
+            assert handed not in (before, after)  # sealed afresh, naming the new key
+            assert late.get("/read").json() == {"user": "ada"}
+        # Without a grace window the old server-side key is gone at once.
+        config = SessionConfig(renew_grace=0)
+        with client_for(session_app(store, config=config)) as client:
+            client.post("/update", json={"user": "bob"})
+            before = client.cookies["session"]
+            client.post("/renew")
+        with client_for(session_app(store, config=config)) as replay:
             assert replay.get("/read", headers={"cookie": f"session={before}"}).json() == {}
 
 

@@ -11,25 +11,26 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from coatcheck import (
-    CookieStore,
-    SessionSerializationError,
-    SessionStoreError,
-    SessionTooLarge,
-)
+from coatcheck import CookieStore, SessionSerializationError, SessionStoreError, SessionTooLarge
 from coatcheck_asgi import AnyStore, Scope, load_session
 from coatcheck_asgi.testing import session_cookie
 
 from .conftest import OpenClient
-from .helpers import AsyncCountingStore, CountingStore, StoreFailure, session_app, set_cookies
+from .helpers import (
+    RecordingStore,
+    StoreFailure,
+    async_store,
+    session_app,
+    set_cookies,
+)
 
 SECRET = "the app's secret body"
 
 
 def failing(kind: str, method: str) -> AnyStore:
     if kind == "async":
-        return AsyncCountingStore(fail_on={method})
-    return CountingStore(fail_on={method})
+        return async_store(fail_on={method})
+    return RecordingStore(fail_on={method})
 
 
 def secret_routes(store_calls: list[str]) -> list[Route]:
@@ -116,7 +117,7 @@ def test_a_failed_load_answers_500(
     [
         ("save", "/write", False),  # a new session
         ("update", "/write", True),  # a change to a live one
-        ("delete", "/renew", True),  # renew: save the new key, then delete the old
+        ("renew", "/renew", True),  # renew: move the state to a new key, forward the old
         ("save", "/stream", False),  # a streaming body: its chunks must not leak either
     ],
 )
@@ -148,7 +149,7 @@ def test_on_error_answers_instead(client_for: OpenClient, caplog: pytest.LogCapt
         seen.append((scope["path"], type(error), type(error.__cause__)))
         return PlainTextResponse("sessions are resting", status_code=503)
 
-    store = CountingStore(fail_on={"save"})
+    store = RecordingStore(fail_on={"save"})
     app = session_app(store, on_error=on_error, routes=secret_routes([]))
     with client_for(app) as client:
         caplog.clear()
@@ -164,7 +165,7 @@ def test_on_error_may_fall_back_to_the_default(client_for: OpenClient) -> None:
     async def on_error(scope: Scope, error: SessionStoreError) -> None:
         return None
 
-    store = CountingStore(fail_on={"save"})
+    store = RecordingStore(fail_on={"save"})
     app = session_app(store, on_error=on_error, routes=secret_routes([]))
     with client_for(app) as client:
         assert_plain_500(client.get("/write"))
@@ -178,7 +179,7 @@ def test_a_lazy_failure_the_app_handles_is_its_own_answer(client_for: OpenClient
             return PlainTextResponse("degraded", status_code=200)
         return PlainTextResponse("fine")
 
-    store = CountingStore(fail_on={"load"})
+    store = RecordingStore(fail_on={"load"})
     app = session_app(store, lazy=True, routes=[Route("/", tolerant)])
     with client_for(app) as client:
         client.cookies.set(*session_cookie(app, {"user": "ada"}))

@@ -5,46 +5,28 @@ from __future__ import annotations
 import itertools
 import threading
 import time
-from collections.abc import Mapping
 
 import anyio
 import httpx
 import pytest
 
-from coatcheck import CookieStore, Delta, MemoryStore, StoredState
+from coatcheck import CookieStore, MemoryStore
 from coatcheck_asgi import SessionMiddleware, StoreMode
 
-from .helpers import BASE_URL, KEY, AsyncCountingStore, CountingStore, SlowStore, session_app
+from .helpers import (
+    BASE_URL,
+    KEY,
+    RecordingStore,
+    async_store,
+    recording,
+    session_app,
+)
 
 pytestmark = pytest.mark.anyio
 
 
 def client(app: object) -> httpx.AsyncClient:
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE_URL)  # type: ignore[arg-type]
-
-
-class ThreadRecordingStore(MemoryStore):
-    """A memory store that claims to do I/O and records which thread calls it."""
-
-    performs_io = True
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.threads: list[int] = []
-
-    def load(self, key: str, *, now: float) -> StoredState | None:
-        self.threads.append(threading.get_ident())
-        return super().load(key, now=now)
-
-    def save(self, key: str, state: Mapping[str, str], *, ttl: int, now: float) -> str | None:
-        self.threads.append(threading.get_ident())
-        return super().save(key, state, ttl=ttl, now=now)
-
-    def update(
-        self, key: str, state: Mapping[str, str], delta: Delta, *, ttl: int, now: float
-    ) -> str | None:
-        self.threads.append(threading.get_ident())
-        return super().update(key, state, delta, ttl=ttl, now=now)
 
 
 def test_the_mode_is_decided_by_the_store() -> None:
@@ -54,10 +36,10 @@ def test_the_mode_is_decided_by_the_store() -> None:
     def mode(store: object) -> StoreMode:
         return SessionMiddleware(app, store=store, key=KEY).mode  # type: ignore[arg-type]
 
-    assert mode(CookieStore()) is StoreMode.INLINE
+    assert mode(CookieStore()) is StoreMode.COOKIE
     assert mode(MemoryStore()) is StoreMode.INLINE
-    assert mode(CountingStore()) is StoreMode.THREAD
-    assert mode(AsyncCountingStore()) is StoreMode.ASYNC
+    assert mode(RecordingStore()) is StoreMode.THREAD
+    assert mode(async_store()) is StoreMode.ASYNC
 
 
 def test_something_that_is_not_a_store_is_refused() -> None:
@@ -69,32 +51,29 @@ def test_something_that_is_not_a_store_is_refused() -> None:
 
 
 async def test_an_inline_store_is_read_on_first_access_only() -> None:
-    class InlineCounting(CountingStore):
-        performs_io = False
-
-    store = InlineCounting()
+    store = RecordingStore(performs_io=False)
     async with client(session_app(store)) as http:
         await http.post("/update", json={"user": "ada"})
-        assert store.calls == {"save": 1}
+        assert recording(store).counts == {"save": 1}
         await http.get("/untouched")
-        assert store.calls == {"save": 1}
+        assert recording(store).counts == {"save": 1}
         await http.get("/read")
-        assert store.calls == {"save": 1, "load": 1}
+        assert recording(store).counts == {"save": 1, "load": 1}
 
 
 async def test_an_io_store_is_loaded_before_the_app_when_a_cookie_is_sent() -> None:
-    for store in (CountingStore(), AsyncCountingStore()):
+    for store in (RecordingStore(), async_store()):
         async with client(session_app(store)) as http:
             await http.get("/untouched")
-            assert store.calls == {}, "no cookie: nothing to load"
+            assert recording(store).counts == {}, "no cookie: nothing to load"
             await http.post("/update", json={"user": "ada"})
-            assert store.calls == {"save": 1}
+            assert recording(store).counts == {"save": 1}
             await http.get("/untouched")
-            assert store.calls == {"save": 1, "load": 1}
+            assert recording(store).counts == {"save": 1, "load": 1}
 
 
 async def test_a_sync_io_store_runs_in_a_worker_thread() -> None:
-    store = ThreadRecordingStore()
+    store = RecordingStore()
     loop_thread = threading.get_ident()
     async with client(session_app(store)) as http:
         await http.post("/update", json={"user": "ada"})
@@ -107,7 +86,7 @@ async def test_a_sync_io_store_runs_in_a_worker_thread() -> None:
 async def test_a_slow_sync_store_never_blocks_the_event_loop() -> None:
     delay = 0.3
     requests = 5
-    store = SlowStore(delay)
+    store = RecordingStore(delay=delay)
     app = session_app(store)
     async with client(app) as http:
         await http.post("/update", json={"user": "ada"})  # one slow save

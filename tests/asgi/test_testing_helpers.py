@@ -24,7 +24,14 @@ from coatcheck_asgi.testing import (
 )
 
 from .conftest import OpenClient
-from .helpers import BASE_URL, KEY, AsyncCountingStore, coatcheck_session, session_app
+from .helpers import (
+    BASE_URL,
+    KEY,
+    async_store,
+    coatcheck_session,
+    recording,
+    session_app,
+)
 
 
 def session_cookies_in(client: Any) -> int:
@@ -82,23 +89,23 @@ def test_seeding_an_empty_session_is_refused() -> None:
 
 @pytest.mark.anyio
 async def test_the_async_helpers_use_the_running_loop(anyio_backend: str) -> None:
-    store = AsyncCountingStore()
+    store = async_store()
     app = session_app(store)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as client:
         await seed_session_async(client, app, {"user": "ada"})
-        assert store.calls == {"save": 1}
+        assert recording(store).counts == {"save": 1}
         response = await client.post("/update", json={"n": 1})
         assert await read_session_async(app, response) == {"user": "ada", "n": 1}
 
 
 def test_the_sync_helpers_run_an_async_store_too() -> None:
-    store = AsyncCountingStore()
+    store = async_store()
     app = session_app(store)
     name, value = session_cookie(app, {"user": "ada"})
     assert name == "session"
     assert read_session(app, value) == {"user": "ada"}
-    assert store.calls == {"save": 1, "load": 1}
+    assert recording(store).counts == {"save": 1, "load": 1}
 
 
 def test_find_middleware_in_apps_built_or_not(client_for: OpenClient) -> None:

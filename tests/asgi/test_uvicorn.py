@@ -15,7 +15,13 @@ from coatcheck import CookieStore, MemoryStore
 from coatcheck_asgi import AnyStore
 from tests.support.network import LOOPBACK, free_port, wait_for_port
 
-from .helpers import INSECURE, AsyncCountingStore, CountingStore, session_app, set_cookies
+from .helpers import (
+    INSECURE,
+    RecordingStore,
+    async_store,
+    session_app,
+    set_cookies,
+)
 
 
 @contextmanager
@@ -36,7 +42,7 @@ def uvicorn_serving(app: object) -> Iterator[str]:
 
 
 @pytest.mark.parametrize(
-    "store", [CookieStore(), MemoryStore(), AsyncCountingStore(), CountingStore()], ids=repr
+    "store", [CookieStore(), MemoryStore(), async_store(), RecordingStore()], ids=repr
 )
 def test_sessions_over_real_http(store: AnyStore) -> None:
     app = session_app(store, config=INSECURE)
@@ -44,7 +50,7 @@ def test_sessions_over_real_http(store: AnyStore) -> None:
         response = client.post("/update", json={"user": "ada"})
         assert response.status_code == 200
         [header] = set_cookies(response)
-        assert "HttpOnly" in header
+        assert "; httponly" in header
         assert response.headers["vary"] == "Cookie"
         assert client.get("/read").json() == {"user": "ada"}
 
@@ -58,7 +64,7 @@ def test_sessions_over_real_http(store: AnyStore) -> None:
 
 
 def test_concurrent_clients_keep_their_own_sessions() -> None:
-    store = CountingStore(delay=0.01)  # a sync I/O store: every call in a worker thread
+    store = RecordingStore(delay=0.01)  # a sync I/O store: every call in a worker thread
     app = session_app(store, config=INSECURE)
 
     def visitor(url: str, name: str) -> list[object]:
@@ -74,7 +80,7 @@ def test_concurrent_clients_keep_their_own_sessions() -> None:
 
 
 def test_a_store_failure_is_a_500_over_the_wire() -> None:
-    app = session_app(CountingStore(fail_on={"save"}), config=INSECURE)
+    app = session_app(RecordingStore(fail_on={"save"}), config=INSECURE)
     with uvicorn_serving(app) as url, httpx.Client(base_url=url, timeout=5) as client:
         response = client.post("/update", json={"user": "ada"})
     assert response.status_code == 500

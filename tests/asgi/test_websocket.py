@@ -16,11 +16,12 @@ from coatcheck_asgi.testing import read_session, session_cookie
 from .helpers import (
     BACKENDS,
     KEY,
-    AsyncCountingStore,
     Backend,
-    CountingStore,
+    RecordingStore,
     TestClient,
     WebSocketDenialResponse,
+    async_store,
+    recording,
     session_app,
 )
 
@@ -49,7 +50,7 @@ def backend(request: pytest.FixtureRequest) -> Backend:
     return name
 
 
-@pytest.mark.parametrize("store", [CookieStore(), CountingStore(), AsyncCountingStore()])
+@pytest.mark.parametrize("store", [CookieStore(), RecordingStore(), async_store()])
 @pytest.mark.parametrize("lazy", [False, True])
 def test_a_websocket_reads_the_session(backend: Backend, store: AnyStore, lazy: bool) -> None:
     app = session_app(store, lazy=lazy, routes=[WebSocketRoute("/ws", echo_user)])
@@ -110,16 +111,16 @@ async def test_the_accept_keeps_its_headers_and_gains_the_cookie_but_no_vary(
 async def test_a_refused_websocket_sets_no_cookie_and_freezes_the_session(
     anyio_backend: str,
 ) -> None:
-    store = CountingStore()
+    store = RecordingStore()
     sent = await _accept_message(store, [{"type": "websocket.close", "code": 1008}])
     assert sent == [{"type": "websocket.close", "code": 1008}]
-    assert store.calls == {}
+    assert recording(store).counts == {}
 
 
 @pytest.mark.anyio
 async def test_a_store_failure_before_accept_closes_the_websocket(anyio_backend: str) -> None:
     sent = await _accept_message(
-        CountingStore(fail_on={"save"}),
+        RecordingStore(fail_on={"save"}),
         [{"type": "websocket.accept"}, {"type": "websocket.send", "text": "secret"}],
     )
     assert sent == [{"type": "websocket.close", "code": 1011}]
@@ -127,7 +128,7 @@ async def test_a_store_failure_before_accept_closes_the_websocket(anyio_backend:
 
 def test_a_store_failure_at_connect_denies_the_websocket_with_a_500(backend: Backend) -> None:
     """The client supports the denial-response extension: it gets the plain 500."""
-    app = session_app(CountingStore(fail_on={"load"}), routes=[WebSocketRoute("/ws", echo_user)])
+    app = session_app(RecordingStore(fail_on={"load"}), routes=[WebSocketRoute("/ws", echo_user)])
     with TestClient(app, backend=backend, base_url="https://testserver") as client:
         client.cookies.set(*session_cookie(app, {"user": "ada"}))
         with pytest.raises(WebSocketDenialResponse) as refused, client.websocket_connect("/ws"):

@@ -2,7 +2,9 @@
 
 The real benchmarks are not tests (they take minutes and their figures depend on the
 machine); these only prove that ``python -m benchmarks`` still works end to end, that
-every app passes the harness's own correctness check, and that the tables are built.
+every app passes the harness's own correctness check, that the tables are built, and
+that the figures are taken the way RESULTS.md says (round by round, against the bare
+app of the same framework). No assertion here depends on how fast anything ran.
 """
 
 from __future__ import annotations
@@ -11,22 +13,25 @@ import importlib.util
 import shutil
 import subprocess
 import sys
+import types
+from collections import Counter
 from pathlib import Path
 
 import pytest
 
 from benchmarks.analysis import Results
-from benchmarks.app_spec import AppSpec, Family, Interface
-from benchmarks.asgi_apps import ASGI_APPS
+from benchmarks.app_spec import AppSpec, Family, Interface, all_apps, app_named
+from benchmarks.drivers import Workload
 from benchmarks.in_process import AppRun, Case
+from benchmarks.redis_server import Commands
 from benchmarks.scenarios import Scenario, StateSize
-from benchmarks.workload import Workload
+from tests.support.binaries import require_binary
 from tests.support.processes import ROOT
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
-def _run_harness(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def _run_harness(*args: str, timeout: float = 240) -> subprocess.CompletedProcess[str]:
     completed = subprocess.run(
         [sys.executable, "-m", "benchmarks", *args],
         cwd=ROOT,
@@ -46,6 +51,10 @@ def _installed(module: str) -> bool:
         return False
 
 
+def _row(report: str, start: str) -> str:
+    return next(line for line in report.splitlines() if line.startswith(start))
+
+
 def test_a_tiny_in_process_run_writes_the_tables_and_the_chart(tmp_path: Path) -> None:
     _run_harness(
         "--groups", "asgi,wsgi,memory",
@@ -55,26 +64,32 @@ def test_a_tiny_in_process_run_writes_the_tables_and_the_chart(tmp_path: Path) -
     )  # fmt: skip
     report = (tmp_path / "RESULTS.md").read_text(encoding="utf-8")
 
-    assert "## Targets (issue 6)" in report
+    assert "## Targets (issue 11)" in report
     assert "failed its correctness check" not in report
     assert "could not be built" not in report
     assert "did not answer 200" not in report
-    # The floors and the reference peers always run, every scenario and size.
-    for scenario in Scenario:
-        for size in StateSize:
-            assert f"| {scenario.value} | {size.value} | asgi-bare |" in report
-            assert f"| {scenario.value} | {size.value} | starlette |" in report
-            assert f"| {scenario.value} | {size.value} | flask-session |" in report
-    if _installed("coatcheck_asgi"):
-        assert "| read | small | **coatcheck-asgi-cookie** |" in report
-    if shutil.which("redis-server") and _installed("starsessions"):
-        # starsessions (autoload) reads and writes Redis on every request.
-        row = next(
-            line for line in report.splitlines()
-            if line.startswith("| untouched | small | starsessions-redis |")
-        )  # fmt: skip
-        assert "| GET + SET |" in row
-    elif not shutil.which("redis-server"):
+    # The bare apps and the reference peers always run, every scenario and size.
+    bare = "(bare app: total)"
+    always = (f"| asgi-bare | {bare} |", "| starlette | starlette |",
+              f"| flask-bare | {bare} |", "| flask-session | flask-session |")  # fmt: skip
+    for row in always:
+        cells = _row(report, row).split(" | ")[2:]
+        assert len(cells) == len(Scenario) * len(StateSize), row
+        assert "\u2013" not in " ".join(cells), row
+    ours = _row(report, "| **coatcheck-asgi-cookie** | starlette |")
+    assert "\u2013" not in ours
+    # The throttled rows measure only what they are about (untouched and read).
+    throttled = _row(report, "| **coatcheck-asgi-memory-throttled** | coatcheck-asgi-memory |")
+    assert throttled.count("\u2013") == 4
+    if shutil.which("redis-server"):
+        # starsessions (autoload) reads and writes Redis on every request; a coatcheck
+        # read is one command, throttled or not; min_replicas_ack adds a WAIT to writes.
+        assert _row(report, "| starsessions-redis | GET + SET | GET + SET |")
+        assert _row(report, "| **coatcheck-asgi-redis** | HGETALL | HGETALL |")
+        assert _row(report, "| **coatcheck-asgi-redis-throttled** | HGETALL | HGETALL |")
+        assert "WAIT" in _row(report, "| **coatcheck-flask-redis-ack1** | \u2013 |")
+        assert _row(report, "| **coatcheck-asgi-redis-rtt2ms** | starsessions-redis-rtt2ms |")
+    else:
         assert "redis-server is not installed" in report
     assert "MemoryStore" in report
     assert "Untouched requests leave nothing behind" in report
@@ -82,12 +97,11 @@ def test_a_tiny_in_process_run_writes_the_tables_and_the_chart(tmp_path: Path) -
         assert (tmp_path / "results.png").read_bytes().startswith(PNG_MAGIC)
 
 
-@pytest.mark.skipif(not _installed("uvicorn"), reason="uvicorn is not installed")
 def test_a_tiny_end_to_end_run_reports_requests_per_second(tmp_path: Path) -> None:
+    require_binary("wrk")
     _run_harness(
         "--groups", "e2e", "--apps", "starlette", "--scenarios", "read",
-        "--e2e-seconds", "1", "--e2e-rounds", "1", "--e2e-warmup", "0",
-        "--load-generator", "asyncio", "--connections", "4",
+        "--e2e-seconds", "1", "--e2e-rounds", "1", "--e2e-warmup", "0", "--connections", "4",
         "--output", str(tmp_path), "--no-chart",
     )  # fmt: skip
     report = (tmp_path / "RESULTS.md").read_text(encoding="utf-8")
@@ -101,28 +115,27 @@ def test_a_tiny_end_to_end_run_reports_requests_per_second(tmp_path: Path) -> No
     assert not (tmp_path / "results.png").exists()
 
 
-def _case(app: str, micros: list[float]) -> Case:
-    case = Case(app, Scenario.READ, StateSize.SMALL, Workload("/read", None))
-    case.micros = micros
-    return case
-
-
 def _run(spec: AppSpec, micros: list[float]) -> AppRun:
-    return AppRun(spec, driver=object(), cases=[_case(spec.name, micros)])  # type: ignore[arg-type]
+    case = Case(spec.name, Scenario.READ, StateSize.SMALL, Workload("/read", None))
+    case.micros = micros
+    return AppRun(spec, driver=object(), cases=[case])  # type: ignore[arg-type]
+
+
+def _ours(name: str, framework: str, reference: str) -> AppSpec:
+    return AppSpec(
+        name, Interface.ASGI, Family.COOKIE, lambda context: None, reference=reference,
+        framework=framework,
+    )  # fmt: skip
 
 
 def test_overheads_and_ratios_are_taken_round_by_round() -> None:
-    floor, reference = ASGI_APPS[0], ASGI_APPS[1]
-    assert floor.is_floor and reference.name == "starlette"
-    ours = AppSpec(
-        "ours", Interface.ASGI, Family.COOKIE, lambda context: None, reference="starlette"
-    )
+    floor, reference = app_named("asgi-bare"), app_named("starlette")
     # Round 2 ran on a machine twice as slow: per-round pairing cancels that out.
     results = Results(
         runs=[
             _run(floor, [10.0, 20.0, 10.0]),
             _run(reference, [30.0, 60.0, 30.0]),
-            _run(ours, [12.0, 24.0, 12.0]),
+            _run(_ours("ours", floor.framework, "starlette"), [12.0, 24.0, 12.0]),
         ]
     )
 
@@ -134,3 +147,79 @@ def test_overheads_and_ratios_are_taken_round_by_round() -> None:
     assert ratio is not None and ratio.median == pytest.approx(0.1)
     assert ratio.spread == pytest.approx(0.0)
     assert speed is not None and speed.median == pytest.approx(2.5)
+
+
+def test_each_framework_is_measured_over_its_own_bare_app() -> None:
+    other_floor = AppSpec(
+        "quart-bare", Interface.ASGI, Family.FLOOR, lambda context: None, framework="quart"
+    )
+    results = Results(
+        runs=[
+            _run(app_named("asgi-bare"), [10.0, 10.0, 10.0]),
+            _run(other_floor, [50.0, 50.0, 50.0]),
+            _run(_ours("quart-ours", "quart", "quart-ours"), [55.0, 55.0, 55.0]),
+        ]
+    )
+
+    overhead = results.overhead("quart-ours", Scenario.READ, StateSize.SMALL)
+
+    assert overhead is not None and overhead.median == 5.0
+
+
+def test_an_apps_module_registers_its_apps_by_its_name_alone() -> None:
+    from benchmarks.app_spec import _specs_of
+
+    module = types.ModuleType("benchmarks.quart_apps")
+    module.QUART_APPS = (  # type: ignore[attr-defined]
+        AppSpec("quart-bare", Interface.ASGI, Family.FLOOR, lambda context: None),
+        _ours("quart-ours", "Quart (explicit)", "quart-ours"),
+    )
+
+    found = _specs_of(module)
+
+    assert [(spec.name, spec.framework) for spec in found] == [
+        ("quart-bare", "quart"),
+        ("quart-ours", "Quart (explicit)"),
+    ]
+
+
+def test_every_app_has_a_bare_app_and_a_reference_in_the_catalogue() -> None:
+    catalogue = {spec.name: spec for spec in all_apps()}
+    floors = {spec.framework for spec in catalogue.values() if spec.is_floor}
+
+    assert {"Starlette", "Flask"} <= floors
+    for spec in catalogue.values():
+        assert spec.framework in floors, spec.name
+        if not spec.is_floor:
+            assert spec.reference in catalogue, spec.name
+            assert catalogue[spec.reference].framework == spec.framework, spec.name
+
+
+def test_commands_run_by_scripts_are_told_apart_from_those_sent() -> None:
+    sent = Counter({"EVALSHA": 10, "HGETALL": 10})
+    executed = Counter({"EVALSHA": 10, "HGETALL": 10, "HSET": 20, "EXPIRE": 10, "HMGET": 5})
+
+    commands = Commands(sent, executed, requests=10)
+
+    assert commands.sent_per_request == 2
+    assert commands.executed_per_request == 5.5
+    assert commands.detail() == "EVALSHA + HGETALL [EXPIRE + 0.5\u00d7HMGET + 2\u00d7HSET]"
+
+
+def test_instruction_counts_are_compared_over_the_bare_app() -> None:
+    from benchmarks.instructions import instruction_table
+
+    floor, reference = app_named("asgi-bare"), app_named("starlette")
+    ours = _ours("ours", floor.framework, "starlette")
+    read = (Scenario.READ, StateSize.SMALL)
+    counts = {
+        (floor.name, *read): 90_000.0,
+        (reference.name, *read): 240_000.0,
+        (ours.name, *read): 165_000.0,
+    }
+
+    table = instruction_table([floor, reference, ours], counts)
+
+    assert "| asgi-bare | read | small | 90,000 | (floor) |  |" in table
+    assert "| starlette | read | small | 240,000 | +150,000 |  |" in table
+    assert "| ours | read | small | 165,000 | +75,000 | 0.50\u00d7 |" in table

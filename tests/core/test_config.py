@@ -9,6 +9,7 @@ import pytest
 from coatcheck import (
     BrowserSession,
     CookieContentSecurity,
+    CookieStore,
     JSONSerializer,
     PersistentSession,
     SessionConfig,
@@ -100,7 +101,7 @@ def test_bad_same_site(same_site: str) -> None:
 
 
 def test_content_security_accepts_its_string_values() -> None:
-    config = SessionConfig(cookie_content_security="signed")  # type: ignore[arg-type]
+    config = SessionConfig(cookie_content_security="signed")
     assert config.cookie_content_security is CookieContentSecurity.SIGNED
     with pytest.raises(ValueError, match="cookie_content_security"):
         SessionConfig(cookie_content_security="plain")  # type: ignore[arg-type]
@@ -139,6 +140,22 @@ def test_fractional_and_non_numeric_ttls_are_refused() -> None:
         PersistentSession(session_ttl=True)
 
 
+@pytest.mark.parametrize("lifecycle", [BrowserSession, PersistentSession])
+@pytest.mark.parametrize("policy", list(TtlExtensionPolicy))
+def test_policies_accept_their_string_values(
+    lifecycle: type[BrowserSession | PersistentSession], policy: TtlExtensionPolicy
+) -> None:
+    built = lifecycle(ttl_extension_policy=policy.value)
+    assert built.ttl_extension_policy is policy
+    assert built == lifecycle(ttl_extension_policy=policy)
+
+
+def test_an_unknown_policy_string_names_the_accepted_ones() -> None:
+    with pytest.raises(ValueError, match="on_every_request") as raised:
+        PersistentSession(ttl_extension_policy="ON_EVERY_REQUEST")  # type: ignore[arg-type]
+    assert "ttl_extension_policy" in str(raised.value)
+
+
 def test_policy_and_lifecycle_types_are_checked() -> None:
     with pytest.raises(ValueError, match="ttl_extension_policy"):
         BrowserSession(ttl_extension_policy="always")  # type: ignore[arg-type]
@@ -152,11 +169,20 @@ def test_policy_and_lifecycle_types_are_checked() -> None:
 
 def test_dubious_settings_log_but_do_not_raise_or_warn(caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.INFO, logger="coatcheck"):
-        SessionManager(key=KEY, config=SessionConfig(cookie_secure=False, cookie_http_only=False))
+        SessionManager(
+            key=KEY,
+            store=CookieStore(),
+            config=SessionConfig(cookie_secure=False, cookie_http_only=False),
+        )
     messages = [record.getMessage() for record in caplog.records]
     assert any("plain HTTP" in message for message in messages)
     assert any("page scripts" in message for message in messages)
     caplog.clear()
     with caplog.at_level(logging.INFO, logger="coatcheck"):
-        SessionManager(key=KEY)
+        SessionManager(key=KEY, store=CookieStore())
     assert caplog.records == []
+
+
+def test_a_manager_needs_a_store_it_can_tell() -> None:
+    with pytest.raises(TypeError, match="CookieStore or a session store"):
+        SessionManager(key=KEY, store=object())  # type: ignore[arg-type]

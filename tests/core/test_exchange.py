@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -16,24 +16,24 @@ from coatcheck import (
     CookieStore,
     Delta,
     Key,
-    Load,
     MemoryStore,
     PersistentSession,
-    Save,
     Session,
     SessionConfig,
+    SessionMeta,
     SessionSerializationError,
     SessionStoreError,
     SessionTooLarge,
     StoredState,
     TtlExtensionPolicy,
-    run_commands,
-    run_commands_async,
 )
+from coatcheck.sansio import ExchangeMisuseError, Load, Save, run_commands, run_commands_async
+from coatcheck_testing import AsyncStoreWrapper
 
 from .helpers import KEY, OLD_KEY, START, Client, Clock, RecordingStore, manager
 
 EVERY = TtlExtensionPolicy.ON_EVERY_REQUEST
+COOKIE = CookieStore()
 
 
 def config(**kwargs: Any) -> SessionConfig:
@@ -42,8 +42,8 @@ def config(**kwargs: Any) -> SessionConfig:
 
 def client(cfg: SessionConfig | None = None, **kwargs: Any) -> tuple[Client, RecordingStore, Clock]:
     clock = Clock()
-    store = RecordingStore()
-    return Client(manager(cfg or config(), clock=clock, **kwargs), store), store, clock
+    store = RecordingStore(performs_io=False)
+    return Client(manager(cfg or config(), store=store, clock=clock, **kwargs), store), store, clock
 
 
 def logged_in(
@@ -51,7 +51,7 @@ def logged_in(
 ) -> tuple[Client, RecordingStore, Clock]:
     browser, store, clock = client(cfg, **kwargs)
     browser.request(lambda session: session.update(user="ann", items=[1]))
-    store.calls.clear()
+    store.clear()
     return browser, store, clock
 
 
@@ -80,7 +80,7 @@ def test_absent_and_read_only_sets_no_cookie_but_varies() -> None:
 def test_absent_then_written_saves_under_a_new_key() -> None:
     browser, store, _ = client()
     exchange = browser.request(lambda session: session.__setitem__("user", "ann"))
-    assert store.methods() == ["save"]
+    assert store.methods == ["save"]
     assert exchange.set_cookie is not None and exchange.vary
     assert browser.request(lambda session: session["user"]).session == {"user": "ann"}
 
@@ -123,7 +123,7 @@ def test_stale_and_untouched_by_the_app_is_removed_once_loaded() -> None:
     browser, store, _ = logged_in()
     _lose_state(store)
     exchange = browser.request(lambda session: session.get("user"))
-    assert store.methods() == ["load"]
+    assert store.methods == ["load"]
     assert exchange.set_cookie is not None and "Max-Age=0" in exchange.set_cookie
     assert exchange.session.new
 
@@ -132,7 +132,7 @@ def test_stale_then_written_saves_fresh_without_delete() -> None:
     browser, store, _ = logged_in()
     _lose_state(store)
     browser.request(lambda session: session.__setitem__("user", "bob"))
-    assert store.methods() == ["load", "save"]
+    assert store.methods == ["load", "save"]
     assert browser.request(lambda session: dict(session)).session == {"user": "bob"}
 
 
@@ -156,12 +156,12 @@ def test_absolute_lifetime_makes_a_session_stale_and_deletes_it() -> None:
     )
     clock.advance(3599)
     browser.request(lambda s: s.get("user"))
-    assert store.methods() == ["load", "update_ttl"]
-    store.calls.clear()
+    assert store.methods == ["load", "update_ttl"]
+    store.clear()
     clock.advance(1)
     exchange = browser.request(lambda s: s.get("user"))
     # No load: the cookie's created_at already says it is dead; the store still holds it.
-    assert store.methods() == ["delete"]
+    assert store.methods == ["delete"]
     assert exchange.set_cookie is not None and "Max-Age=0" in exchange.set_cookie
 
 
@@ -170,7 +170,7 @@ def test_absolute_lifetime_then_written_saves_new_and_deletes_old() -> None:
     old = store.calls
     clock.advance(3600)
     browser.request(lambda s: s.__setitem__("user", "again"))
-    assert store.methods() == ["save", "delete"]
+    assert store.methods == ["save", "delete"]
     assert old == store.calls
 
 
@@ -192,7 +192,7 @@ def test_absolute_lifetime_caps_ttl_and_max_age() -> None:
 def test_live_unchanged_costs_one_load_and_sets_nothing() -> None:
     browser, store, _ = logged_in()
     exchange = browser.request(lambda s: s["user"])
-    assert store.methods() == ["load"] and exchange.set_cookie is None and exchange.vary
+    assert store.methods == ["load"] and exchange.set_cookie is None and exchange.vary
 
 
 def test_live_untouched_costs_nothing() -> None:
@@ -210,8 +210,8 @@ def test_live_changed_updates_with_the_delta() -> None:
         del session["user"]
 
     exchange = browser.request(handler)
-    assert store.methods() == ["load", "update"]
-    assert store.last_delta == Delta({"items": "[1,2]", "new": "true"}, frozenset({"user"}))
+    assert store.methods == ["load", "update"]
+    assert store.deltas[-1] == Delta({"items": "[1,2]", "new": "true"}, frozenset({"user"}))
     assert exchange.set_cookie is not None
     assert browser.request(lambda s: s.get("x")).session == {"items": [1, 2], "new": True}
 
@@ -219,13 +219,13 @@ def test_live_changed_updates_with_the_delta() -> None:
 def test_setting_the_same_value_writes_nothing() -> None:
     browser, store, _ = logged_in()
     exchange = browser.request(lambda s: s.update(user="ann", items=[1]))
-    assert store.methods() == ["load"] and exchange.set_cookie is None
+    assert store.methods == ["load"] and exchange.set_cookie is None
 
 
 def test_emptied_session_is_deleted_and_the_cookie_removed() -> None:
     browser, store, _ = logged_in()
     exchange = browser.request(lambda s: s.clear())
-    assert store.methods() == ["load", "delete"]
+    assert store.methods == ["load", "delete"]
     assert exchange.set_cookie is not None and "Max-Age=0" in exchange.set_cookie
     assert browser.cookie is None
 
@@ -233,7 +233,7 @@ def test_emptied_session_is_deleted_and_the_cookie_removed() -> None:
 def test_purge_deletes_and_removes() -> None:
     browser, store, _ = logged_in()
     exchange = browser.request(lambda s: s.purge())
-    assert store.methods() == ["load", "delete"]
+    assert store.methods == ["load", "delete"]
     assert "Max-Age=0" in (exchange.set_cookie or "")
 
 
@@ -245,17 +245,49 @@ def test_purge_then_write_starts_a_new_session() -> None:
         session["flash"] = "logged out"
 
     browser.request(handler)
-    assert store.methods() == ["load", "save", "delete"]
+    assert store.methods == ["load", "save", "delete"]
     assert browser.request(lambda s: dict(s)).session == {"flash": "logged out"}
 
 
+@pytest.mark.parametrize("forget", [Session.purge, Session.clear])
+def test_purge_and_clear_forget_remember_me(forget: Callable[[Session], None]) -> None:
+    """The next person on a shared computer must not inherit "remember me"."""
+    browser, _, _ = client()
+
+    def log_in(session: Session) -> None:
+        session["user"] = "alice"
+        session.permanent = True
+
+    assert "Max-Age=86400" in (browser.request(log_in).set_cookie or "")
+
+    def log_out(session: Session) -> None:
+        forget(session)
+        session["flash"] = "bye"
+
+    exchange = browser.request(log_out)
+    assert exchange.set_cookie is not None and "Max-Age" not in exchange.set_cookie
+    assert browser.request(lambda s: s.permanent).session.permanent is False
+    exchange = browser.request(lambda s: s.__setitem__("user", "bob"))
+    assert exchange.set_cookie is not None and "Max-Age" not in exchange.set_cookie
+
+
 def test_renew_saves_new_then_deletes_old_and_keeps_created_at() -> None:
-    browser, store, clock = logged_in()
+    browser, store, clock = logged_in(config(renew_grace=0))
     clock.advance(10)
     browser.request(lambda s: s.renew())
     (_, first), (_, saved), (_, deleted) = store.calls
-    assert store.methods() == ["load", "save", "delete"]
+    assert store.methods == ["load", "save", "delete"]
     assert deleted == first and saved != first
+    seen = browser.request(lambda s: s.created_at)
+    assert seen.session.created_at == START
+
+
+def test_renew_with_grace_is_one_renew_command_and_keeps_created_at() -> None:
+    browser, store, clock = logged_in()
+    clock.advance(10)
+    before = browser.cookie
+    browser.request(lambda s: s.renew())
+    assert store.methods == ["load", "renew"] and browser.cookie != before
     seen = browser.request(lambda s: s.created_at)
     assert seen.session.created_at == START
 
@@ -268,11 +300,11 @@ def test_renew_of_an_emptied_session_just_deletes() -> None:
         session.clear()
 
     browser.request(handler)
-    assert store.methods() == ["load", "delete"]
+    assert store.methods == ["load", "delete"]
 
 
 def test_renew_failure_at_delete_never_loses_the_state() -> None:
-    browser, store, _ = logged_in()
+    browser, store, _ = logged_in(config(renew_grace=0))
     store.fail_on = {"delete"}
     with pytest.raises(SessionStoreError):
         browser.request(lambda s: s.renew())
@@ -281,32 +313,58 @@ def test_renew_failure_at_delete_never_loses_the_state() -> None:
     assert browser.request(lambda s: dict(s)).session == {"user": "ann", "items": [1]}
 
 
-def test_update_of_a_vanished_session_saves_the_full_state_anew() -> None:
+def test_a_failed_renew_command_leaves_the_session_where_it_was() -> None:
     browser, store, _ = logged_in()
-    state: dict[str, Any] = {}
+    store.fail_on = {"renew"}
+    with pytest.raises(SessionStoreError):
+        browser.request(lambda s: s.renew())
+    store.fail_on = set()
+    assert browser.request(lambda s: dict(s)).session == {"user": "ann", "items": [1]}
+
+
+def test_a_session_deleted_during_the_request_stays_deleted(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Logout in another tab (or a revocation) while this request ran: its write is
+    dropped, its response removes the cookie, and nothing comes back to life."""
+    browser, store, _ = logged_in()
 
     def handler(session: Session) -> None:
-        state.update(session)
-        _lose_state(store)  # another request purged it, or it expired meanwhile
+        assert session["user"] == "ann"
+        _lose_state(store)  # another request purged it, or it was revoked meanwhile
         session["more"] = 1
 
-    browser.request(handler)
-    assert store.methods() == ["load", "update", "save"]
-    assert browser.request(lambda s: dict(s)).session == {**state, "more": 1}
+    with caplog.at_level(logging.WARNING, logger="coatcheck"):
+        exchange = browser.request(handler)
+    assert store.methods == ["load", "update"]
+    assert exchange.set_cookie is not None and "Max-Age=0" in exchange.set_cookie
+    assert len(store.inner) == 0  # type: ignore[arg-type]
+    assert browser.request(lambda s: dict(s)).session == {}
+    [record] = [r for r in caplog.records if "deleted while this request" in r.getMessage()]
+    assert record.levelno == logging.WARNING
+    assert "ann" not in record.getMessage()
 
 
 def test_save_collisions_are_retried_then_reported(caplog: pytest.LogCaptureFixture) -> None:
     class Taken(RecordingStore):
         taken = 2
 
-        def save(self, key: str, state: Mapping[str, str], *, ttl: int, now: float) -> str | None:
-            self._record("save", key)
+        def save(
+            self,
+            key: str,
+            state: Mapping[str, str],
+            *,
+            ttl: int,
+            now: float,
+            meta: SessionMeta | None = None,
+        ) -> bool:
             if self.taken:
                 self.taken -= 1
-                return None
-            return self.inner.save(key, state, ttl=ttl, now=now)
+                self.calls.append(("save", key))
+                return False
+            return super().save(key, state, ttl=ttl, now=now, meta=meta)
 
-    store = Taken()
+    store = Taken(performs_io=False)
     browser = Client(manager(), store)
     browser.request(lambda s: s.__setitem__("a", 1))
     keys = [key for _, key in store.calls]
@@ -326,7 +384,7 @@ def test_on_every_request_extends_even_untouched_requests() -> None:
         clock.advance(50)
         exchange = browser.request()
         assert exchange.set_cookie is None  # browser-session cookie, same key: nothing to send
-    assert store.methods() == ["update_ttl"] * 5
+    assert store.methods == ["update_ttl"] * 5
     assert browser.request(lambda s: s["user"]).session["user"] == "ann"
 
 
@@ -334,14 +392,14 @@ def test_on_every_request_resends_a_persistent_cookie() -> None:
     browser, store, clock = logged_in(config(lifecycle=PersistentSession(60, EVERY)))
     clock.advance(30)
     exchange = browser.request()
-    assert store.methods() == ["update_ttl"]
+    assert store.methods == ["update_ttl"]
     assert cookie_attributes(exchange.set_cookie)["Max-Age"] == "60"
 
 
 def test_on_every_request_with_the_cookie_store_moves_the_embedded_expiry() -> None:
     clock = Clock()
     browser = Client(
-        manager(config(lifecycle=BrowserSession(60, EVERY)), clock=clock), CookieStore()
+        manager(config(lifecycle=BrowserSession(60, EVERY)), store=COOKIE, clock=clock), COOKIE
     )
     browser.request(lambda s: s.__setitem__("a", 1))
     for _ in range(3):
@@ -413,14 +471,14 @@ def test_permanent_lifecycle_applies_to_permanent_sessions() -> None:
     browser.request(remember_me)
     clock.advance(1800)
     exchange = browser.request()  # untouched: the cookie says it is permanent, so extend
-    assert store.methods()[-1] == "update_ttl"
+    assert store.methods[-1] == "update_ttl"
     assert cookie_attributes(exchange.set_cookie)["Max-Age"] == "3600"
 
 
 def test_setting_permanent_to_its_current_value_is_no_change() -> None:
     browser, store, _ = logged_in()
     exchange = browser.request(lambda s: setattr(s, "permanent", False))
-    assert store.methods() == ["load"] and exchange.set_cookie is None
+    assert store.methods == ["load"] and exchange.set_cookie is None
 
 
 # -- key rotation ------------------------------------------------------------------------
@@ -430,9 +488,9 @@ def test_cookie_under_an_old_key_is_accepted_and_reissued() -> None:
     old, store, _ = logged_in(keys=(OLD_KEY,))
     browser = Client(manager(keys=(KEY, OLD_KEY)), old.store)
     browser.cookie = old.cookie
-    store.calls.clear()
+    store.clear()
     exchange = browser.request(lambda s: s["user"])
-    assert store.methods() == ["load"]  # same session key, nothing written
+    assert store.methods == ["load"]  # same session key, nothing written
     assert exchange.set_cookie is not None and browser.cookie != old.cookie
     # The re-issued cookie works under the new key alone.
     browser.manager = manager(keys=(KEY,))
@@ -458,11 +516,11 @@ def test_set_cookie_attributes_in_order() -> None:
         cookie_partitioned=True,
         lifecycle=PersistentSession(session_ttl=60),
     )
-    browser = Client(manager(cfg), MemoryStore())
+    browser = Client(manager(cfg, store=(store := MemoryStore())), store)
     header = browser.request(lambda s: s.__setitem__("a", 1)).set_cookie
     assert header is not None
     assert re.fullmatch(
-        r"sid=[A-Za-z0-9_-]+; Expires=[^;]+ GMT; Max-Age=60; Path=/app; "
+        r"sid=[A-Za-z0-9+/]+; Expires=[^;]+ GMT; Max-Age=60; Path=/app; "
         r"Domain=\.example\.com; Secure; HttpOnly; SameSite=None; Partitioned",
         header,
     )
@@ -474,7 +532,7 @@ def test_set_cookie_attributes_in_order() -> None:
 
 
 def test_too_large_is_refused_and_names_the_biggest_keys() -> None:
-    browser = Client(manager(), CookieStore())
+    browser = Client(manager(store=COOKIE), COOKIE)
 
     def handler(session: Session) -> None:
         session.update(small="x", big="y" * 3000, bigger="z" * 3500)
@@ -484,7 +542,7 @@ def test_too_large_is_refused_and_names_the_biggest_keys() -> None:
     assert raised.value.biggest_keys[:2] == ("bigger", "big")
     assert browser.last is None or browser.last.set_cookie is None
     # Just under the limit fits: the check is on the final encoded cookie.
-    Client(manager(), CookieStore()).request(lambda s: s.__setitem__("k", "v" * 2800))
+    Client(manager(store=COOKIE), COOKIE).request(lambda s: s.__setitem__("k", "v" * 2800))
 
 
 def test_unserializable_value_names_its_key() -> None:
@@ -497,7 +555,7 @@ def test_unserializable_value_names_its_key() -> None:
 
 @pytest.mark.parametrize("security", list(CookieContentSecurity))
 def test_signed_and_private_both_work_end_to_end(security: CookieContentSecurity) -> None:
-    browser = Client(manager(config(cookie_content_security=security)), CookieStore())
+    browser = Client(manager(config(cookie_content_security=security), store=COOKIE), COOKIE)
     browser.request(lambda s: s.update(user="\u00e9l\u00e8ve", n=[1, {"x": None}]))
     assert browser.request(lambda s: dict(s)).session == {
         "user": "\u00e9l\u00e8ve",
@@ -554,43 +612,29 @@ def test_commands_and_results_alternate() -> None:
     exchange = browser.manager.begin(browser.header)
     command = exchange.next_command()
     assert isinstance(command, Load)
-    with pytest.raises(RuntimeError, match="receive"):
-        exchange.next_command()
     exchange.receive(command.run(store))
     assert exchange.next_command() is None
-    with pytest.raises(RuntimeError, match="no command"):
+    with pytest.raises(ExchangeMisuseError, match="no command is waiting"):
         exchange.receive(None)
+    # Sticky, as in h11: the exchange failed and sets no cookie.
+    assert exchange.failed and exchange.finish() is False and exchange.set_cookie is None
+
+
+def test_asking_for_a_command_before_feeding_the_last_result_is_a_misuse() -> None:
+    browser, _, _ = logged_in()
+    exchange = browser.manager.begin(browser.header)
+    assert isinstance(exchange.next_command(), Load)
+    with pytest.raises(ExchangeMisuseError, match="receive"):
+        exchange.next_command()
+    assert exchange.failed and exchange.next_command() is None
 
 
 def test_the_async_driver_matches_the_sync_one() -> None:
     import asyncio
 
-    class AsyncMemory:
-        def __init__(self) -> None:
-            self.inner = MemoryStore()
-
-        async def load(self, key: str, *, now: float) -> StoredState | None:
-            return self.inner.load(key, now=now)
-
-        async def save(
-            self, key: str, state: Mapping[str, str], *, ttl: int, now: float
-        ) -> str | None:
-            return self.inner.save(key, state, ttl=ttl, now=now)
-
-        async def update(
-            self, key: str, state: Mapping[str, str], delta: Delta, *, ttl: int, now: float
-        ) -> str | None:
-            return self.inner.update(key, state, delta, ttl=ttl, now=now)
-
-        async def update_ttl(self, key: str, *, ttl: int, now: float) -> str | None:
-            return self.inner.update_ttl(key, ttl=ttl, now=now)
-
-        async def delete(self, key: str) -> None:
-            self.inner.delete(key)
-
     async def scenario() -> list[Any]:
-        mgr = manager()
-        store = AsyncMemory()
+        store = AsyncStoreWrapper()
+        mgr = manager(store=store)
         seen: list[Any] = []
         cookie = None
         for step in range(3):
@@ -609,7 +653,7 @@ def test_the_async_driver_matches_the_sync_one() -> None:
 
 def test_injected_clock_and_token_make_it_deterministic() -> None:
     def run() -> list[str | None]:
-        browser = Client(manager(), MemoryStore())
+        browser = Client(manager(store=(store := MemoryStore())), store)
         return [
             browser.request(lambda s: s.__setitem__("a", 1)).set_cookie,
             browser.request(lambda s: s.renew()).set_cookie,
@@ -627,7 +671,9 @@ def test_save_command_carries_the_serialized_state() -> None:
     command = exchange.next_command()
     assert isinstance(command, Save)
     assert command.state == {"a": '[1,"two"]'} and command.ttl == 86400 and command.now == START
-    assert len(command.key) == 43
+    # 256 random bits in URL-safe base64, then the key's family (eight hex digits).
+    token, family = command.key.split(".")
+    assert len(token) == 43 and len(family) == 8 and int(family, 16) >= 0
 
 
 def test_finish_says_whether_commands_must_run() -> None:
@@ -650,10 +696,10 @@ def test_an_untouched_request_reads_persistence_from_the_cookie_without_decrypti
     )
     browser, store, _ = client(cfg)
     browser.request(lambda s: s.__setitem__("a", 1))
-    store.calls.clear()
+    store.clear()
     browser.request()
     assert store.calls == []  # not "remember me": nothing to extend, nothing decoded
     browser.request(lambda s: setattr(s, "permanent", True))
-    store.calls.clear()
+    store.clear()
     browser.request()
-    assert store.methods() == ["update_ttl"]
+    assert store.methods == ["update_ttl"]

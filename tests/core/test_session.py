@@ -24,6 +24,8 @@ from coatcheck import (
 
 from .helpers import Client, manager
 
+COOKIE = CookieStore()
+
 
 def test_is_a_dict() -> None:
     session = Session({"a": 1}, b=2)
@@ -47,8 +49,6 @@ READS = [
     lambda s: list(s.keys()),
     lambda s: list(s.values()),
     lambda s: list(s.items()),
-    lambda s: s.pop("missing", None),
-    lambda s: s.setdefault("a", 5),
     lambda s: s.mark_accessed(),
 ]
 
@@ -58,6 +58,21 @@ def test_reads_mark_accessed_only(read: Any) -> None:
     session = Session({"a": 1})
     read(session)
     assert session.accessed and not session.modified
+    assert session.status is SessionStatus.UNCHANGED
+
+
+NO_OPS = [
+    lambda s: s.pop("missing", None),
+    lambda s: s.setdefault("a", 5),
+]
+
+
+@pytest.mark.parametrize("no_op", NO_OPS)
+def test_calls_that_change_nothing_mark_nothing(no_op: Any) -> None:
+    """As in Starlette 1.x: popping a missing key, or setdefault of a present one."""
+    session = Session({"a": 1})
+    no_op(session)
+    assert not session.accessed and not session.modified
     assert session.status is SessionStatus.UNCHANGED
 
 
@@ -163,7 +178,7 @@ def test_purge_and_renew_statuses() -> None:
 
 
 def _attached(state: dict[str, Any]) -> Client:
-    client = Client(manager(), MemoryStore())
+    client = Client(manager(store=(store := MemoryStore())), store)
     client.request(lambda session: session.update(state))
     return client
 
@@ -267,7 +282,7 @@ def test_metadata_properties() -> None:
     assert seen[0] is False
     assert seen[1] == 1_700_000_000.0
     assert seen[2] == 1_700_000_000.0 + 86400
-    fresh = Client(manager(), MemoryStore())
+    fresh = Client(manager(store=(store := MemoryStore())), store)
     fresh.request(lambda s: seen.extend([s.new, s.created_at]))
     assert seen[3:] == [True, None]
 
@@ -304,7 +319,7 @@ class CountingSerializer(JSONSerializer):
     ],
 )
 def test_in_place_changes_are_found_whichever_way_the_value_was_reached(mutate: Any) -> None:
-    client = Client(manager(), MemoryStore())
+    client = Client(manager(store=(store := MemoryStore())), store)
     client.request(lambda session: session.update(items=[1]))
     exchange = client.request(mutate)
     assert exchange.set_cookie is not None
@@ -314,7 +329,7 @@ def test_in_place_changes_are_found_whichever_way_the_value_was_reached(mutate: 
 def test_values_never_handed_out_are_not_serialized_again() -> None:
     serializer = CountingSerializer()
     config = SessionConfig(cookie_secure=False, serializer=serializer)
-    client = Client(manager(config), MemoryStore())
+    client = Client(manager(config, store=(store := MemoryStore())), store)
     client.request(lambda session: session.update(items=[1, 2], more={"a": [3]}, n=1))
     serializer.calls = 0
     client.request(lambda session: session["n"])
@@ -327,7 +342,7 @@ def test_values_never_handed_out_are_not_serialized_again() -> None:
 
 
 def test_a_lone_surrogate_round_trips_through_the_cookie() -> None:
-    client = Client(manager(), CookieStore())
+    client = Client(manager(store=COOKIE), COOKIE)
     client.request(lambda session: session.__setitem__("text", "a\udc80b"))
     assert client.request(lambda session: dict(session)).session == {"text": "a\udc80b"}
 

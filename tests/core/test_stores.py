@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import math
+import struct
 import threading
 import tracemalloc
 from typing import Any
@@ -11,14 +13,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from coatcheck import (
-    CookieContentSecurity,
-    CookieStore,
-    Delta,
-    MemoryStore,
-    SessionConfig,
-    performs_io,
-)
+from coatcheck import CookieContentSecurity, CookieStore, Delta, MemoryStore, SessionConfig
+from coatcheck._cookie_store import pack_record, unpack_record
+from coatcheck.sansio import performs_io
 
 from .helpers import START, Client, Clock, manager
 
@@ -44,7 +41,8 @@ def test_any_json_state_round_trips(
     security: CookieContentSecurity, make_store: Any, state: dict[str, Any]
 ) -> None:
     config = SessionConfig(cookie_secure=False, cookie_content_security=security)
-    browser = Client(manager(config), make_store())
+    store = make_store()
+    browser = Client(manager(config, store=store), store)
     browser.request(lambda session: session.update(state))
     loaded = browser.request(lambda session: dict(session)).session
     assert json.dumps(loaded, sort_keys=True) == json.dumps(state, sort_keys=True)
@@ -56,48 +54,43 @@ def test_stores_that_do_no_io_say_so() -> None:
     assert performs_io(object()) is True
 
 
-def test_cookie_store_embeds_issued_at_and_expiry() -> None:
-    store = CookieStore()
-    record = store.save("ignored", {"a": "1"}, ttl=60, now=START)
-    # Version, expiry and issue time in whole milliseconds, the index, then the values.
-    assert record == '1:1700000060000:1700000000000:["a",1][1]'
-    loaded = store.load(record, now=START + 59)
-    assert loaded is not None and loaded.state == {"a": "1"} and loaded.expires_at == START + 60
-    assert store.load(record, now=START + 60) is None
-    assert store.update_ttl(record, ttl=60, now=START + 60) is None
-    moved = store.update_ttl(record, ttl=60, now=START + 30)
-    assert moved is not None and store.load(moved, now=START + 89) is not None
+def test_the_cookie_record_is_the_expiry_and_one_text_of_the_whole_state() -> None:
+    record = pack_record(START + 60, '{"a":1}')
+    assert record == b"\x02" + struct.pack(">d", START + 60) + b'{"a":1}'
+    assert unpack_record(record) == (START + 60, '{"a":1}')
 
 
 @pytest.mark.parametrize(
     "record",
     [
-        "",
-        "1:2:3",
-        '2:9999999999999:1:["a",1][1]',
-        '1:x:1:["a",1][1]',
-        '1:1.5e99:1:["a",1][1]',
-        '1:9999999999999:1:["a",1][12]',
-        '1:9999999999999:1:["a",2][1]',
-        '1:9999999999999:1:["a"][1]',
-        '1:9999999999999:1:["a","b"][1]',
-        "1:9999999999999:1:{}[]",
-        "1:9999999999999:1:[][]x",
-        "1:9999999999999:1:[",
+        b"",
+        b"\x02",
+        b"\x02" + struct.pack(">d", START)[:7],
+        b"1:9999999999999:1:" + b'["a",1][1]',  # the text record of coatcheck 0.1
+        b"\x03" + struct.pack(">d", START + 60) + b"{}",
+        b"\x02" + struct.pack(">d", math.inf) + b"{}",
+        b"\x02" + struct.pack(">d", math.nan) + b"{}",
+        b"\x02" + struct.pack(">d", START + 60) + b"\xff{}",
     ],
 )
-def test_cookie_store_treats_malformed_records_as_no_session(record: str) -> None:
-    store = CookieStore()
-    assert store.load(record, now=START) is None
-    if not record.startswith("1:9999999999999:"):
-        # Writes check the header only: the body was read (and checked) by the load.
-        assert store.update(record, {}, Delta(), ttl=1, now=START) is None
-        assert store.update_ttl(record, ttl=1, now=START) is None
+def test_malformed_records_are_not_records(record: bytes) -> None:
+    assert unpack_record(record) is None
+
+
+@pytest.mark.parametrize("text", ["[1,2]", '"text"', "{not json", "", "{}x", '{"a":NaN}'])
+def test_a_genuine_cookie_with_an_unreadable_state_is_a_stale_session(text: str) -> None:
+    """Sealed with our key, so ours: the response removes it (never an error)."""
+    browser = Client(manager(store=CookieStore()), CookieStore())
+    codec = browser.manager.settings.codec
+    browser.cookie = codec.encode(pack_record(START + 60, text), START, None)
+    exchange = browser.request(lambda session: session.get("a"))
+    assert exchange.session == {} and exchange.session.new
+    assert exchange.set_cookie is not None and "Max-Age=0" in exchange.set_cookie
 
 
 def test_cookie_store_is_refused_after_expiry_even_if_the_browser_keeps_it() -> None:
     clock = Clock()
-    browser = Client(manager(clock=clock), CookieStore())
+    browser = Client(manager(store=CookieStore(), clock=clock), CookieStore())
     browser.request(lambda session: session.__setitem__("a", 1))
     replayed = browser.cookie
     clock.advance(86400)
@@ -107,8 +100,7 @@ def test_cookie_store_is_refused_after_expiry_even_if_the_browser_keeps_it() -> 
 
 def test_memory_store_keeps_concurrent_changes_to_different_keys() -> None:
     store = MemoryStore()
-    key = store.save("k", {"base": "0"}, ttl=60, now=START)
-    assert key == "k"
+    assert store.save("k", {"base": "0"}, ttl=60, now=START)
     barrier = threading.Barrier(16)
 
     def writer(index: int) -> None:
@@ -128,9 +120,9 @@ def test_memory_store_keeps_concurrent_changes_to_different_keys() -> None:
 
 def test_memory_store_refuses_a_taken_key_and_frees_expired_ones() -> None:
     store = MemoryStore()
-    assert store.save("k", {"a": "1"}, ttl=10, now=START) == "k"
-    assert store.save("k", {"a": "2"}, ttl=10, now=START + 5) is None
-    assert store.save("k", {"a": "3"}, ttl=10, now=START + 10) == "k"
+    assert store.save("k", {"a": "1"}, ttl=10, now=START) is True
+    assert store.save("k", {"a": "2"}, ttl=10, now=START + 5) is False
+    assert store.save("k", {"a": "3"}, ttl=10, now=START + 10) is True
     loaded = store.load("k", now=START + 11)
     assert loaded is not None and loaded.state == {"a": "3"}
 

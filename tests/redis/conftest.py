@@ -1,7 +1,9 @@
-"""Fixtures: real redis-server processes (standalone, TLS-only, a 3-master cluster).
+"""Fixtures: real redis-server processes (standalone, TLS-only, a 3-master cluster, a
+3+3 cluster with replicas, a Sentinel-watched primary with two replicas).
 
 The long-lived servers are shared by the whole run; each test isolates itself with its
 own key prefix. Tests that kill or restart a server get a `disposable_redis` of their own.
+What the fault tests measure is printed at the end of the run ("failover measurements").
 """
 
 from __future__ import annotations
@@ -9,13 +11,31 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from coatcheck_redis import AsyncRedisStore, RedisStore
 from tests.redis.deployments import Deployment
 from tests.redis.harness import ADAPTERS
-from tests.redis.servers import RedisClusterServers, RedisServer
+from tests.redis.servers import RedisClusterServers, RedisSentinelGroup, RedisServer
+
+MEASUREMENTS = pytest.StashKey[list[str]]()
+
+
+@pytest.fixture
+def measurements(request: pytest.FixtureRequest) -> list[str]:
+    """Lines a fault test reports (failover windows, losses, stalls), shown after the run."""
+    return request.config.stash.setdefault(MEASUREMENTS, [])
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    """Print what the fault tests measured."""
+    lines = config.stash.get(MEASUREMENTS, [])
+    if lines:
+        terminalreporter.section("failover measurements")
+        for line in lines:
+            terminalreporter.write_line(line)
 
 
 @pytest.fixture(scope="session")
@@ -37,6 +57,21 @@ def redis_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisClu
     """A Redis Cluster of three masters."""
     with RedisClusterServers(tmp_path_factory.mktemp("redis-cluster")) as cluster:
         yield cluster
+
+
+@pytest.fixture(scope="session")
+def replicated_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisClusterServers]:
+    """A Redis Cluster of three primaries with one replica each (left as it is by tests)."""
+    directory = tmp_path_factory.mktemp("redis-cluster-replicas")
+    with RedisClusterServers(directory, replicas=1) as cluster:
+        yield cluster
+
+
+@pytest.fixture(scope="session")
+def sentinel_group(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisSentinelGroup]:
+    """A primary with two replicas and three Sentinels (left as it is by tests)."""
+    with RedisSentinelGroup(tmp_path_factory.mktemp("redis-sentinel")) as group:
+        yield group
 
 
 @pytest.fixture

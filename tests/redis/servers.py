@@ -1,4 +1,5 @@
-"""Real redis-server processes for tests and benchmarks: standalone, TLS-only, a cluster.
+"""Real redis-server processes for tests and benchmarks: standalone, TLS-only, a cluster
+(with or without replicas) and a primary with replicas watched by Sentinels.
 
 Every server listens on 127.0.0.1 only, on a free port, in its own directory, with no
 persistence (no RDB snapshots, no AOF). A server can be killed and started again on the
@@ -26,7 +27,7 @@ from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 from redis.client import Monitor, Redis
 
@@ -34,13 +35,20 @@ from tests.redis.certificates import TlsFiles, make_tls_files
 from tests.support.binaries import require_binary
 from tests.support.network import LOOPBACK, free_port, wait_for_port
 
-__all__ = ["CommandMonitor", "RedisClusterServers", "RedisServer"]
+__all__ = [
+    "CommandMonitor",
+    "RedisClusterServers",
+    "RedisSentinelGroup",
+    "RedisServer",
+    "SentinelServer",
+]
 
 _Monitor: Any = Monitor  # redis-py leaves Monitor unannotated
 
 START_TIMEOUT = 15.0
 """Seconds a server (or a cluster) gets to become ready."""
-CLUSTER_CREATE_OPTIONS = ("--cluster-replicas", "0", "--cluster-yes")
+CLUSTER_NODE_TIMEOUT_MS = 5000
+"""``cluster-node-timeout`` unless a test asks for another (failover tests go faster)."""
 
 
 def _die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
@@ -51,12 +59,44 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child before e
         libc.prctl(pr_set_pdeathsig, int(signal.SIGKILL))
 
 
-class RedisServer:
+Started = TypeVar("Started", bound="Running")
+
+
+class Running:
+    """Something `start` starts and `stop` stops; as a context manager, for a block."""
+
+    def start(self) -> None:
+        """Start it (and wait until it is ready)."""
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        """Stop it."""
+        raise NotImplementedError
+
+    def __enter__(self: Started) -> Started:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+class RedisServer(Running):
     """One ``redis-server`` process on a fixed loopback port, restartable on that port.
 
     ``tls`` makes it TLS-only (``--port 0``, ``--tls-port``); ``unix_socket`` adds a
     socket file in ``directory``; ``cluster`` enables cluster mode (with a bus port of
-    its own, since ``port + 10000`` may not exist).
+    its own, since ``port + 10000`` may not exist), with ``node_timeout_ms`` and
+    ``full_coverage`` (``cluster-require-full-coverage``); ``replica_of`` starts it as a
+    replica of that server. Full syncs start at once (no diskless-sync delay), and a
+    primary pings its replicas every second, so that replicas of an idle primary soon
+    count as available (a cluster lists a replica in ``CLUSTER SLOTS`` only once its
+    replication offset is not 0).
     """
 
     def __init__(
@@ -66,6 +106,9 @@ class RedisServer:
         tls: TlsFiles | None = None,
         unix_socket: bool = False,
         cluster: bool = False,
+        node_timeout_ms: int = CLUSTER_NODE_TIMEOUT_MS,
+        full_coverage: bool = True,
+        replica_of: RedisServer | None = None,
     ) -> None:
         self.binary = require_binary("redis-server")
         self.directory = directory
@@ -73,6 +116,9 @@ class RedisServer:
         self.tls = tls
         self.unix_socket = directory / "redis.sock" if unix_socket else None
         self.cluster_bus_port = free_port() if cluster else None
+        self.node_timeout_ms = node_timeout_ms
+        self.full_coverage = full_coverage
+        self.replica_of = replica_of
         self.process: subprocess.Popen[bytes] | None = None
         directory.mkdir(parents=True, exist_ok=True)
 
@@ -126,7 +172,11 @@ class RedisServer:
             "--daemonize", "no",
             "--save", "",
             "--appendonly", "no",
+            "--repl-diskless-sync-delay", "0",
+            "--repl-ping-replica-period", "1",
         ]  # fmt: skip
+        if self.replica_of is not None:
+            args += ["--replicaof", LOOPBACK, str(self.replica_of.port)]
         if self.tls is None:
             args += ["--port", str(self.port)]
         else:
@@ -137,6 +187,7 @@ class RedisServer:
                 "--tls-key-file", str(self.tls.private_key),
                 "--tls-ca-cert-file", str(self.tls.ca_certificate),
                 "--tls-auth-clients", "no",
+                "--tls-replication", "yes",
             ]  # fmt: skip
         if self.unix_socket is not None:
             args += ["--unixsocket", str(self.unix_socket), "--unixsocketperm", "700"]
@@ -144,8 +195,9 @@ class RedisServer:
             args += [
                 "--cluster-enabled", "yes",
                 "--cluster-config-file", str(self.directory / "nodes.conf"),
-                "--cluster-node-timeout", "5000",
+                "--cluster-node-timeout", str(self.node_timeout_ms),
                 "--cluster-port", str(self.cluster_bus_port),
+                "--cluster-require-full-coverage", "yes" if self.full_coverage else "no",
             ]  # fmt: skip
         return args
 
@@ -188,6 +240,37 @@ class RedisServer:
             process.kill()
             process.wait(timeout=10)
 
+    def info(self, section: str) -> dict[str, str]:
+        """``INFO section`` as text fields (for roles and replication state)."""
+        with contextlib.closing(self.admin()) as client:
+            reply: dict[str, Any] = client.info(section)
+        return {name: str(value) for name, value in reply.items()}
+
+    def wait_until_synced(self, timeout: float = START_TIMEOUT) -> None:
+        """Block until this replica's link to its primary is up (after a full sync) and the
+        primary counts it online (which ``WAIT`` needs: after its first acknowledgement)."""
+        deadline = time.monotonic() + timeout
+        while not self._synced():
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"replica on port {self.port} never synced:\n{self.log_tail()}")
+            time.sleep(0.02)
+
+    def _synced(self) -> bool:
+        replication = self.info("replication")
+        if replication.get("master_link_status") != "up":
+            return False
+        primary_port = int(replication["master_port"])
+        tls = {"ssl": True, **self.client_kwargs} if self.tls is not None else {}
+        admin = Redis(host=LOOPBACK, port=primary_port, socket_timeout=5.0, **tls)
+        with contextlib.closing(admin):
+            seen: dict[str, Any] = admin.info("replication")
+        return any(
+            isinstance(entry, dict)
+            and int(entry.get("port", 0)) == self.port
+            and entry.get("state") == "online"
+            for entry in seen.values()
+        )
+
     def freeze(self) -> None:
         """SIGSTOP the server: connections stay open but nothing answers (a hung Redis)."""
         assert self.process is not None and self.running
@@ -222,29 +305,40 @@ class RedisServer:
             return "(no log file)"
         return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
 
-    def __enter__(self) -> RedisServer:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
-
     def __repr__(self) -> str:
         return f"RedisServer({self.url})"
 
 
-class RedisClusterServers:
-    """A Redis Cluster of ``size`` masters (no replicas), made with ``redis-cli --cluster``."""
+class RedisClusterServers(Running):
+    """A Redis Cluster of ``size`` primaries, each with ``replicas`` replicas, made with
+    ``redis-cli --cluster create``.
 
-    def __init__(self, directory: Path, *, size: int = 3) -> None:
+    ``node_timeout_ms`` is how long a silent node takes to be marked failed (and its
+    replica promoted); ``full_coverage`` is ``cluster-require-full-coverage``: with
+    ``True`` (Redis's default) the whole cluster refuses commands while any slot has no
+    live primary, with ``False`` only the keys of those slots fail.
+    """
+
+    def __init__(
+        self,
+        directory: Path,
+        *,
+        size: int = 3,
+        replicas: int = 0,
+        node_timeout_ms: int = CLUSTER_NODE_TIMEOUT_MS,
+        full_coverage: bool = True,
+    ) -> None:
         self.redis_cli = require_binary("redis-cli")
+        self.size = size
+        self.replicas = replicas
         self.nodes = [
-            RedisServer(directory / f"node{index}", cluster=True) for index in range(size)
+            RedisServer(
+                directory / f"node{index}",
+                cluster=True,
+                node_timeout_ms=node_timeout_ms,
+                full_coverage=full_coverage,
+            )
+            for index in range(size * (1 + replicas))
         ]
 
     @property
@@ -258,13 +352,14 @@ class RedisClusterServers:
         return [(LOOPBACK, node.port) for node in self.nodes]
 
     def start(self) -> None:
-        """Start the nodes, assign the 16384 slots among them, wait for ``cluster_state:ok``."""
+        """Start the nodes, assign the 16384 slots, wait until every replica is in sync."""
         try:
             for node in self.nodes:
                 node.start()
             addresses = [f"{LOOPBACK}:{node.port}" for node in self.nodes]
+            options = ["--cluster-replicas", str(self.replicas), "--cluster-yes"]
             subprocess.run(
-                [self.redis_cli, "--cluster", "create", *addresses, *CLUSTER_CREATE_OPTIONS],
+                [self.redis_cli, "--cluster", "create", *addresses, *options],
                 check=True,
                 capture_output=True,
                 timeout=START_TIMEOUT,
@@ -285,11 +380,57 @@ class RedisClusterServers:
                         fields.get("cluster_state") == "ok"
                         and fields.get("cluster_slots_assigned") == "16384"
                         and fields.get("cluster_known_nodes") == str(len(self.nodes))
+                        and fields.get("cluster_size") == str(self.size)
                     ):
                         break
                     if time.monotonic() > deadline:
                         raise TimeoutError(f"the cluster is not ready: {fields}")
                     time.sleep(0.05)
+        for replica in self.replica_nodes():
+            replica.wait_until_synced(max(0.1, deadline - time.monotonic()))
+        # Clients discover replicas through CLUSTER SLOTS: wait until every node lists them.
+        for node in self.nodes:
+            with contextlib.closing(node.admin()) as client:
+                while True:
+                    shards: Any = client.cluster("SLOTS")
+                    if all(len(shard) == 3 + self.replicas for shard in shards):
+                        break
+                    if time.monotonic() > deadline:
+                        raise TimeoutError(f"replicas are not listed yet: {shards}")
+                    time.sleep(0.05)
+
+    def role(self, node: RedisServer) -> str:
+        """``"master"`` or ``"slave"``, as the node itself says."""
+        return node.info("replication")["role"]
+
+    def primaries(self) -> list[RedisServer]:
+        """The running nodes that are primaries now."""
+        return [node for node in self.nodes if node.running and self.role(node) == "master"]
+
+    def replica_nodes(self) -> list[RedisServer]:
+        """The running nodes that are replicas now."""
+        return [node for node in self.nodes if node.running and self.role(node) == "slave"]
+
+    def replicas_of(self, primary: RedisServer) -> list[RedisServer]:
+        """The running replicas of ``primary``."""
+        return [
+            node
+            for node in self.replica_nodes()
+            if node.info("replication").get("master_port") == str(primary.port)
+        ]
+
+    def holder(self, key: bytes | str) -> RedisServer:
+        """The node that serves ``key``'s slot as primary, as a running node sees it."""
+        for node in self.nodes:
+            if not node.running:
+                continue
+            with contextlib.closing(node.admin()) as client:
+                slot = int(client.cluster("KEYSLOT", key))
+                shards: Any = client.cluster("SLOTS")
+            for first, last, primary, *_ in shards:
+                if int(first) <= slot <= int(last):
+                    return next(server for server in self.nodes if server.port == primary[1])
+        raise LookupError(f"no running node knows who serves {key!r}")
 
     def stop(self) -> None:
         """Stop every node."""
@@ -297,30 +438,192 @@ class RedisClusterServers:
             node.stop()
 
     def keys_per_node(self, pattern: str = "*") -> list[int]:
-        """How many keys matching ``pattern`` each master holds."""
+        """How many keys matching ``pattern`` each primary holds."""
         counts = []
-        for node in self.nodes:
+        for node in self.primaries():
             with contextlib.closing(node.admin()) as client:
                 counts.append(sum(1 for _ in client.scan_iter(match=pattern, count=1000)))
         return counts
 
     def flush(self) -> None:
-        """Remove every key from every node."""
-        for node in self.nodes:
+        """Remove every key from every primary."""
+        for node in self.primaries():
             with contextlib.closing(node.admin()) as client:
                 client.flushall()
 
-    def __enter__(self) -> RedisClusterServers:
-        self.start()
-        return self
 
-    def __exit__(
+class SentinelServer(RedisServer):
+    """A ``redis-server --sentinel`` watching ``primary`` as ``service_name``.
+
+    ``down_after_ms`` is how long the primary must be silent to be judged down;
+    ``quorum`` how many Sentinels must agree. The configuration file (which Sentinel
+    rewrites as it learns) is written once, so a restarted Sentinel remembers.
+    """
+
+    def __init__(
         self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
+        directory: Path,
+        primary: RedisServer,
+        *,
+        service_name: str,
+        quorum: int,
+        down_after_ms: int,
+        failover_timeout_ms: int,
+        tls: TlsFiles | None = None,
     ) -> None:
-        self.stop()
+        super().__init__(directory, tls=tls)
+        self.config = directory / "sentinel.conf"
+        self.settings = [
+            f"sentinel monitor {service_name} {LOOPBACK} {primary.port} {quorum}",
+            f"sentinel down-after-milliseconds {service_name} {down_after_ms}",
+            f"sentinel failover-timeout {service_name} {failover_timeout_ms}",
+            f"sentinel parallel-syncs {service_name} 2",
+        ]
+
+    def arguments(self) -> list[str]:
+        """``redis-server sentinel.conf --sentinel``, on loopback, logging in its directory."""
+        if not self.config.exists():
+            self.config.write_text("\n".join(self.settings) + "\n")
+        args = [
+            self.binary, str(self.config), "--sentinel",
+            "--bind", LOOPBACK,
+            "--dir", str(self.directory),
+            "--logfile", str(self.directory / "redis.log"),
+            "--daemonize", "no",
+        ]  # fmt: skip
+        if self.tls is None:
+            return [*args, "--port", str(self.port)]
+        return [
+            *args,
+            "--port", "0",
+            "--tls-port", str(self.port),
+            "--tls-cert-file", str(self.tls.certificate),
+            "--tls-key-file", str(self.tls.private_key),
+            "--tls-ca-cert-file", str(self.tls.ca_certificate),
+            "--tls-auth-clients", "no",
+            "--tls-replication", "yes",
+        ]  # fmt: skip
+
+    def primary_port(self, service_name: str) -> int | None:
+        """The port this Sentinel currently gives for the primary (``None`` if unknown)."""
+        with contextlib.closing(self.admin()) as client:
+            address: Any = client.sentinel_get_master_addr_by_name(service_name)
+        return int(address[1]) if address else None
+
+    def __repr__(self) -> str:
+        return f"SentinelServer({LOOPBACK}:{self.port})"
+
+
+class RedisSentinelGroup(Running):
+    """A primary, ``replicas`` replicas and ``sentinels`` Sentinels watching them.
+
+    The Sentinels judge the primary down after ``down_after_ms`` of silence, agree by a
+    majority, and promote the most up-to-date replica. (Keep it well above 1000 ms, the
+    Sentinels' ping period: at 1000 ms they sometimes judged the just-promoted replica
+    down as well, and failed over a second time.) `url` is the store's
+    ``redis+sentinel://`` URL for the group. With ``tls``, every process speaks TLS only
+    (to clients and to each other) and `url` is ``rediss+sentinel://``.
+    """
+
+    SERVICE_NAME = "sessions"
+
+    def __init__(
+        self,
+        directory: Path,
+        *,
+        replicas: int = 2,
+        sentinels: int = 3,
+        down_after_ms: int = 2000,
+        failover_timeout_ms: int = 5000,
+        tls: bool = False,
+    ) -> None:
+        if tls:
+            (directory / "tls").mkdir(parents=True, exist_ok=True)
+        self.tls = make_tls_files(directory / "tls") if tls else None
+        self.primary = RedisServer(directory / "server0", tls=self.tls)
+        self.servers = [self.primary] + [
+            RedisServer(directory / f"server{index + 1}", tls=self.tls, replica_of=self.primary)
+            for index in range(replicas)
+        ]
+        self.sentinels = [
+            SentinelServer(
+                directory / f"sentinel{index}",
+                self.primary,
+                service_name=self.SERVICE_NAME,
+                quorum=sentinels // 2 + 1,
+                down_after_ms=down_after_ms,
+                failover_timeout_ms=failover_timeout_ms,
+                tls=self.tls,
+            )
+            for index in range(sentinels)
+        ]
+
+    @property
+    def url(self) -> str:
+        """``redis+sentinel://`` URL naming every Sentinel and the service, database 0."""
+        hosts = ",".join(f"{LOOPBACK}:{sentinel.port}" for sentinel in self.sentinels)
+        scheme = "redis" if self.tls is None else "rediss"
+        return f"{scheme}+sentinel://{hosts}/{self.SERVICE_NAME}/0"
+
+    @property
+    def client_kwargs(self) -> dict[str, Any]:
+        """What a store needs besides the URL (the CA, with TLS)."""
+        return self.primary.client_kwargs
+
+    def start(self) -> None:
+        """Start the servers, then the Sentinels; wait until they all know each other."""
+        try:
+            for server in self.servers:
+                server.start()
+            for server in self.servers[1:]:
+                server.wait_until_synced()
+            for sentinel in self.sentinels:
+                sentinel.start()
+            self._wait_until_watching()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _wait_until_watching(self) -> None:
+        deadline = time.monotonic() + START_TIMEOUT
+        for sentinel in self.sentinels:
+            with contextlib.closing(sentinel.admin()) as client:
+                while True:
+                    state: Any = client.sentinel_master(self.SERVICE_NAME)
+                    if (
+                        state.get("num-other-sentinels") == len(self.sentinels) - 1
+                        and state.get("num-slaves") == len(self.servers) - 1
+                    ):
+                        break
+                    if time.monotonic() > deadline:
+                        raise TimeoutError(f"{sentinel} does not see the whole group: {state}")
+                    time.sleep(0.05)
+
+    def current_primary(self) -> RedisServer:
+        """The server the first answering Sentinel names as primary."""
+        for sentinel in self.sentinels:
+            if not sentinel.running:
+                continue
+            port = sentinel.primary_port(self.SERVICE_NAME)
+            for server in self.servers:
+                if server.port == port:
+                    return server
+        raise LookupError("no Sentinel names a primary")
+
+    def replica_servers(self) -> list[RedisServer]:
+        """The running servers that are replicas now."""
+        return [
+            server
+            for server in self.servers
+            if server.running and server.info("replication")["role"] == "slave"
+        ]
+
+    def stop(self) -> None:
+        """Stop the Sentinels first (so they start no failover), then the servers."""
+        for sentinel in self.sentinels:
+            sentinel.stop()
+        for server in self.servers:
+            server.stop()
 
 
 class CommandMonitor:

@@ -7,7 +7,6 @@ UTF-8, a record version from the future), `load` says "no session", `update` and
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 import time
 from collections.abc import Callable
@@ -16,14 +15,16 @@ from typing import Any
 import pytest
 
 from coatcheck import Delta
-from coatcheck_redis import AsyncRedisStore, RedisStore
+from coatcheck_redis import RECORD_VERSION, AsyncRedisStore, RedisStore
+from coatcheck_redis._record import millis, store_key
 from tests.redis.calls import call
 from tests.redis.deployments import Deployment
 from tests.redis.servers import RedisServer
 
 pytestmark = [pytest.mark.redis, pytest.mark.anyio]
 
-FUTURE = repr(time.time() + 3600)
+FUTURE = str(millis(time.time() + 3600))
+NEXT_VERSION = str(int(RECORD_VERSION) + 1)
 
 Writer = Callable[[Any, str], None]
 
@@ -37,29 +38,56 @@ NOT_A_RECORD: dict[str, Writer] = {
         name, mapping={"expires_at": FUTURE, "s:a": "1"}
     ),
     "unknown version": lambda admin, name: admin.hset(
-        name, mapping={"version": "2", "expires_at": FUTURE, "s:a": "1"}
+        name, mapping={"version": NEXT_VERSION, "expires_at": FUTURE, "s:a": "1"}
+    ),
+    "version 1 (float seconds)": lambda admin, name: admin.hset(
+        name, mapping={"version": "1", "expires_at": repr(time.time() + 3600), "s:a": "1"}
     ),
 }
 """Not a session record at all: the update script must leave these alone."""
 
 DAMAGED_RECORD: dict[str, Writer] = {
     "unreadable expiry": lambda admin, name: admin.hset(
-        name, mapping={"version": "1", "expires_at": "tomorrow", "s:a": "1"}
+        name, mapping={"version": RECORD_VERSION, "expires_at": "tomorrow", "s:a": "1"}
     ),
     "infinite expiry": lambda admin, name: admin.hset(
-        name, mapping={"version": "1", "expires_at": "inf", "s:a": "1"}
+        name, mapping={"version": RECORD_VERSION, "expires_at": "inf", "s:a": "1"}
     ),
     "foreign field": lambda admin, name: admin.hset(
-        name, mapping={"version": "1", "expires_at": FUTURE, "user_id": "1"}
+        name, mapping={"version": RECORD_VERSION, "expires_at": FUTURE, "user_id": "1"}
     ),
     "invalid UTF-8 value": lambda admin, name: admin.hset(
-        name, mapping={"version": "1", "expires_at": FUTURE, "s:a": b"\xc3\x28"}
+        name, mapping={"version": RECORD_VERSION, "expires_at": FUTURE, "s:a": b"\xc3\x28"}
     ),
     "invalid UTF-8 field": lambda admin, name: admin.hset(
-        name, mapping={"version": "1", "expires_at": FUTURE, b"s:\xff": "1"}
+        name, mapping={"version": RECORD_VERSION, "expires_at": FUTURE, b"s:\xff": "1"}
+    ),
+    "unreadable last_active": lambda admin, name: admin.hset(
+        name,
+        mapping={"version": RECORD_VERSION, "expires_at": FUTURE, "last_active": "1e3"},
+    ),
+    "forward out of its family": lambda admin, name: admin.hset(
+        name,
+        mapping={
+            "version": RECORD_VERSION,
+            "expires_at": FUTURE,
+            "forward": "F",
+            "next": "elsewhere:" + "A" * 22,
+        },
+    ),
+    "forward with state": lambda admin, name: admin.hset(
+        name,
+        mapping={
+            "version": RECORD_VERSION,
+            "expires_at": FUTURE,
+            "forward": "F",
+            "next": name[:-22] + "B" * 22,
+            "s:a": "1",
+        },
     ),
 }
-"""A version-1 record with damaged fields: only `load` reads those, and refuses them."""
+"""A current record with damaged fields: `load` refuses them (`test_record_numbers` covers
+what `update` does with a damaged expiry)."""
 
 BAD_DATA = NOT_A_RECORD | DAMAGED_RECORD
 
@@ -72,8 +100,8 @@ def deployment(redis_server: RedisServer) -> Deployment:
 
 def write_bad_data(deployment: Deployment, key_prefix: str, writer: Writer) -> tuple[str, str]:
     """A session key whose store key holds what ``writer`` writes, and that store key."""
-    session_key = secrets.token_urlsafe(32)
-    name = key_prefix + hashlib.sha256(session_key.encode()).hexdigest()
+    session_key = f"{secrets.token_urlsafe(32)}.{secrets.token_hex(4)}"
+    name = store_key(key_prefix.encode(), session_key).decode()
     with deployment.admin() as admin:
         writer(admin, name)
     return session_key, name
@@ -110,8 +138,8 @@ async def test_what_is_no_session_record_is_not_updated(
         before = admin.dump(name)
     now = time.time()
     delta = Delta({"a": "2"}, frozenset({"b"}))
-    assert await call(store.update(session_key, {"a": "2"}, delta, ttl=60, now=now)) is None
-    assert await call(store.update_ttl(session_key, ttl=60, now=now)) is None
+    assert not await call(store.update(session_key, {"a": "2"}, delta, ttl=60, now=now))
+    assert not await call(store.update_ttl(session_key, ttl=60, now=now))
     with deployment.admin() as admin:
         assert admin.dump(name) == before
 
@@ -120,7 +148,7 @@ async def test_a_key_holding_bad_data_counts_as_taken(
     store: RedisStore | AsyncRedisStore, bad_key: tuple[str, str]
 ) -> None:
     session_key, _ = bad_key
-    assert await call(store.save(session_key, {"a": "1"}, ttl=60, now=time.time())) is None
+    assert not await call(store.save(session_key, {"a": "1"}, ttl=60, now=time.time()))
 
 
 async def test_delete_removes_bad_data(

@@ -2,17 +2,24 @@
 
 Starlette with `AsyncRedisStore` (eager and lazy), plain WSGI and Flask with `RedisStore`:
 create, read, change, renew, purge, expiry by TTL, extension on every request, key
-rotation, and bad data under the session's key.
+rotation, and bad data under the session's key. Then the lifecycle machine
+(`coatcheck_testing.hypothesis.SessionLifecycle`) against `RedisStore` and
+`AsyncRedisStore`: it expects forwarding and the session index exactly when the store
+offers them.
 """
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import anyio
 import pytest
+from hypothesis import HealthCheck, settings
+from hypothesis.stateful import run_state_machine_as_test
 
 from coatcheck_redis import AsyncRedisStore, RedisStore
+from coatcheck_testing.hypothesis import SessionLifecycle
 from tests.redis.deployments import Deployment
 from tests.redis.harness import make_harness, set_cookie_value
 from tests.redis.servers import RedisServer
@@ -69,16 +76,31 @@ async def test_create_read_change_renew_purge(
     renewed = await browser.request("POST", "/renew")
     assert set_cookie_value(renewed) not in (None, "", before_renewal)
     after = stored(deployment, key_prefix)
-    assert list(after) != [store_key]
-    assert len(after) == 1
+    # The renewed session, and the old key as a forwarding record for the grace window
+    # (it holds no state: only the sealed pointer and where the successor lives).
+    assert len(after) == 2
+    forwarding = after[store_key]
+    assert b"forward" in forwarding
+    assert not any(field.startswith(b"s:") for field in forwarding)
     assert await browser.session() == {"theme": "dark"}
+    # A request in flight with the old cookie is served the successor and handed its cookie.
     old_cookie_session = await browser.request("GET", "/session", cookie=before_renewal, keep=False)
-    assert old_cookie_session.json() == {}
+    assert old_cookie_session.json() == {"theme": "dark"}
+    handed = set_cookie_value(old_cookie_session)
+    assert handed
+    follow_up = await browser.request("GET", "/session", cookie=handed, keep=False)
+    assert follow_up.json() == {"theme": "dark"}
+    assert set_cookie_value(follow_up) is None
 
     purged = await browser.request("POST", "/purge")
     assert set_cookie_value(purged) == ""
     assert not browser.cookie
-    assert stored(deployment, key_prefix) == {}
+    # Only the forwarding record may remain until its window ends, leading nowhere.
+    left = stored(deployment, key_prefix)
+    assert set(left) <= {store_key}
+    assert not any(field.startswith(b"s:") for record in left.values() for field in record)
+    old_after_purge = await browser.request("GET", "/session", cookie=before_renewal, keep=False)
+    assert old_after_purge.json() == {}
 
 
 async def test_a_session_expires_with_its_ttl(
@@ -183,3 +205,36 @@ def age_the_session(deployment: Deployment, key_prefix: str, *, seconds_left: in
     with deployment.admin() as admin:
         (name,) = admin.scan_iter(match=key_prefix + "*")
         admin.expire(name, seconds_left)
+
+
+# -- the lifecycle machine -------------------------------------------------------------------
+
+CI = settings.get_current_profile_name() == "ci"
+MACHINE = settings(
+    max_examples=25 if CI else 8,
+    stateful_step_count=40 if CI else 25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+
+
+@pytest.mark.parametrize("flavour", ["sync", "async"])
+def test_the_lifecycle_machine_on_redis(deployment: Deployment, flavour: str) -> None:
+    """Every run gets a key prefix of its own; Redis keeps its own clock (``real_clock``)."""
+
+    class RedisLifecycle(SessionLifecycle):
+        real_clock = True
+
+        def make_store(self) -> RedisStore | AsyncRedisStore:
+            prefix = f"test:{uuid.uuid4().hex[:12]}:"
+            if flavour == "sync":
+                return deployment.sync_store(prefix)
+            return deployment.async_store(prefix)
+
+        def close_store(self, store: RedisStore | AsyncRedisStore) -> None:
+            if isinstance(store, AsyncRedisStore):
+                self.run_async(store.aclose())
+            else:
+                store.close()
+
+    run_state_machine_as_test(RedisLifecycle, settings=MACHINE)

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import coatcheck
 import coatcheck_redis
-from coatcheck import AsyncSessionStore, SessionStore, is_async_store, performs_io
+from coatcheck import AsyncSessionStore, SessionStore
+from coatcheck.sansio import is_async_store, performs_io
 from coatcheck_redis import AsyncRedisStore, RedisStore
 
 PACKAGE = Path(__file__).resolve().parents[2] / "packages" / "redis-store"

@@ -3,7 +3,7 @@
 Commands a Lua script runs on the server are not round trips and are not counted; every
 command a client sends is. Connections and script caches are warmed up first: a new
 connection costs its handshake once, and the first use of a script after a Redis restart
-costs a ``SCRIPT LOAD`` and a retried ``EVALSHA`` once.
+costs an ``EVAL`` (the script sent whole) after the refused ``EVALSHA``, once.
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ pytestmark = [pytest.mark.redis, pytest.mark.anyio]
 
 LOAD = "HGETALL"
 SCRIPT = "EVALSHA"
-DELETE = "UNLINK"
 
 
 @pytest.fixture
@@ -68,10 +67,14 @@ async def test_the_budget_of_each_kind_of_request(
     assert untouched == ({LOAD: 1} if adapter == "asgi" else {})
     assert await measure(browser, monitor, "GET", "/session") == {LOAD: 1}  # read
     assert await measure(browser, monitor, "POST", "/set/user/bob") == {LOAD: 1, SCRIPT: 1}
-    assert await measure(browser, monitor, "POST", "/set/user/bob") == {LOAD: 1}  # no change
-    renew = await measure(browser, monitor, "POST", "/renew")
-    assert renew == {LOAD: 1, SCRIPT: 1, DELETE: 1}
-    assert await measure(browser, monitor, "POST", "/purge") == {LOAD: 1, DELETE: 1}
+    # Assigning the value a key holds: nothing to write, except under Flask, whose rule is
+    # that any assignment sends the cookie (the store then only moves the expiry).
+    same = {LOAD: 1, SCRIPT: 1} if adapter == "flask" else {LOAD: 1}
+    assert await measure(browser, monitor, "POST", "/set/user/bob") == same
+    # A renewal moves the session and leaves the old key forwarding in one script.
+    assert await measure(browser, monitor, "POST", "/renew") == {LOAD: 1, SCRIPT: 1}
+    # A delete is a script too (it follows forwarding records and tidies the index).
+    assert await measure(browser, monitor, "POST", "/purge") == {LOAD: 1, SCRIPT: 1}
     assert await measure(browser, monitor, "GET", "/session") == {}  # no cookie left
 
 

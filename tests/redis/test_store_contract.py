@@ -6,14 +6,15 @@ socket, TLS (``rediss://``) and a 3-master Redis Cluster.
 
 from __future__ import annotations
 
-import hashlib
+import math
 import secrets
 import time
 
 import pytest
 
-from coatcheck import Delta, StoredState
+from coatcheck import Delta, StoredState, session_id
 from coatcheck_redis import AsyncRedisStore, RedisStore
+from coatcheck_redis._record import millis, store_key
 from tests.redis.calls import call
 from tests.redis.deployments import Deployment
 
@@ -23,15 +24,21 @@ STATE = {"user_id": "42", "cart": '["apple","pear"]', "name": '"Zoë"'}
 
 
 def new_key() -> str:
-    return secrets.token_urlsafe(32)
+    """A session key as the core draws it: a token, ``.``, its family."""
+    return f"{secrets.token_urlsafe(32)}.{secrets.token_hex(4)}"
+
+
+def expiry(seconds: float) -> float:
+    """``seconds`` as the record keeps it: whole milliseconds."""
+    return millis(seconds) / 1000
 
 
 async def test_save_then_load_returns_the_state_and_its_expiry(
     store: RedisStore | AsyncRedisStore,
 ) -> None:
     key, now = new_key(), time.time()
-    assert await call(store.save(key, STATE, ttl=60, now=now)) == key
-    assert await call(store.load(key, now=now)) == StoredState(STATE, now + 60)
+    assert await call(store.save(key, STATE, ttl=60, now=now)) is True
+    assert await call(store.load(key, now=now)) == StoredState(STATE, expiry(now + 60))
 
 
 async def test_load_of_a_missing_session_is_none(store: RedisStore | AsyncRedisStore) -> None:
@@ -43,8 +50,8 @@ async def test_save_refuses_a_taken_key_and_keeps_the_first_state(
 ) -> None:
     key, now = new_key(), time.time()
     await call(store.save(key, STATE, ttl=60, now=now))
-    assert await call(store.save(key, {"intruder": "1"}, ttl=60, now=now)) is None
-    assert await call(store.load(key, now=now)) == StoredState(STATE, now + 60)
+    assert await call(store.save(key, {"intruder": "1"}, ttl=60, now=now)) is False
+    assert await call(store.load(key, now=now)) == StoredState(STATE, expiry(now + 60))
 
 
 async def test_update_applies_the_delta_and_keeps_the_other_keys(
@@ -54,8 +61,8 @@ async def test_update_applies_the_delta_and_keeps_the_other_keys(
     await call(store.save(key, STATE, ttl=60, now=now))
     delta = Delta({"user_id": "43", "theme": '"dark"'}, frozenset({"cart"}))
     full = {"user_id": "43", "name": '"Zoë"', "theme": '"dark"'}
-    assert await call(store.update(key, full, delta, ttl=120, now=now + 1)) == key
-    assert await call(store.load(key, now=now + 1)) == StoredState(full, now + 121)
+    assert await call(store.update(key, full, delta, ttl=120, now=now + 1)) is True
+    assert await call(store.load(key, now=now + 1)) == StoredState(full, expiry(now + 121))
 
 
 async def test_two_updates_of_different_keys_both_survive(
@@ -74,7 +81,7 @@ async def test_update_of_a_vanished_session_is_none_and_creates_nothing(
     store: RedisStore | AsyncRedisStore,
 ) -> None:
     key, now = new_key(), time.time()
-    assert await call(store.update(key, {"a": "1"}, Delta({"a": "1"}), ttl=60, now=now)) is None
+    assert await call(store.update(key, {"a": "1"}, Delta({"a": "1"}), ttl=60, now=now)) is False
     assert await call(store.load(key, now=now)) is None
 
 
@@ -83,17 +90,17 @@ async def test_update_ttl_moves_the_expiry_only(
 ) -> None:
     key, now = new_key(), time.time()
     await call(store.save(key, STATE, ttl=60, now=now))
-    assert await call(store.update_ttl(key, ttl=3600, now=now + 5)) == key
-    assert await call(store.load(key, now=now + 5)) == StoredState(STATE, now + 3605)
+    assert await call(store.update_ttl(key, ttl=3600, now=now + 5)) is True
+    assert await call(store.load(key, now=now + 5)) == StoredState(STATE, expiry(now + 3605))
     with deployment.admin() as admin:
-        assert 3590 <= admin.ttl(key_prefix + sha256_hex(key)) <= 3600
+        assert 3590 <= admin.ttl(key_prefix + name_of(key)) <= 3600
 
 
 async def test_update_ttl_of_a_vanished_session_is_none(
     store: RedisStore | AsyncRedisStore,
 ) -> None:
     key = new_key()
-    assert await call(store.update_ttl(key, ttl=60, now=time.time())) is None
+    assert await call(store.update_ttl(key, ttl=60, now=time.time())) is False
     assert await call(store.load(key, now=time.time())) is None
 
 
@@ -110,14 +117,17 @@ async def test_delete_removes_the_session_and_a_missing_one_is_fine(
 async def test_a_session_is_dead_once_now_reaches_its_expiry(
     store: RedisStore | AsyncRedisStore,
 ) -> None:
-    key, now = new_key(), time.time()
+    # Half a second past a whole second: now + 59.999 s stays a whole millisecond short of
+    # the expiry after float rounding (at an arbitrary clock reading, about 1 in 15,000
+    # fell on the expiry's millisecond and read as dead).
+    key, now = new_key(), math.floor(time.time()) + 0.5
     await call(store.save(key, STATE, ttl=60, now=now))
     assert await call(store.load(key, now=now + 59.999)) is not None
     dead = now + 60
     assert await call(store.load(key, now=dead)) is None
-    assert await call(store.update(key, STATE, Delta({"a": "1"}), ttl=60, now=dead)) is None
-    assert await call(store.update_ttl(key, ttl=60, now=dead)) is None
-    assert await call(store.load(key, now=now)) == StoredState(STATE, now + 60)
+    assert await call(store.update(key, STATE, Delta({"a": "1"}), ttl=60, now=dead)) is False
+    assert await call(store.update_ttl(key, ttl=60, now=dead)) is False
+    assert await call(store.load(key, now=now)) == StoredState(STATE, expiry(now + 60))
 
 
 async def test_redis_expires_the_hash_with_the_session(
@@ -129,19 +139,19 @@ async def test_redis_expires_the_hash_with_the_session(
     await call(store.save(updated, STATE, ttl=5, now=now))
     await call(store.update(updated, STATE, Delta({"a": "1"}), ttl=900, now=now))
     with deployment.admin() as admin:
-        assert 590 <= admin.ttl(key_prefix + sha256_hex(saved)) <= 600
-        assert 890 <= admin.ttl(key_prefix + sha256_hex(updated)) <= 900
+        assert 590 <= admin.ttl(key_prefix + name_of(saved)) <= 600
+        assert 890 <= admin.ttl(key_prefix + name_of(updated)) <= 900
 
 
 async def test_ttl_zero_keeps_nothing(store: RedisStore | AsyncRedisStore) -> None:
     saved, updated, now = new_key(), new_key(), time.time()
-    assert await call(store.save(saved, STATE, ttl=0, now=now)) == saved
+    assert await call(store.save(saved, STATE, ttl=0, now=now)) is True
     assert await call(store.load(saved, now=now - 1)) is None
     await call(store.save(updated, STATE, ttl=60, now=now))
-    assert await call(store.update(updated, STATE, Delta({"x": "1"}), ttl=0, now=now)) == updated
+    assert await call(store.update(updated, STATE, Delta({"x": "1"}), ttl=0, now=now)) is True
     assert await call(store.load(updated, now=now - 1)) is None
     await call(store.save(updated, STATE, ttl=60, now=now))
-    assert await call(store.update_ttl(updated, ttl=0, now=now)) == updated
+    assert await call(store.update_ttl(updated, ttl=0, now=now)) is True
     assert await call(store.load(updated, now=now - 1)) is None
 
 
@@ -160,7 +170,7 @@ async def test_any_text_round_trips(store: RedisStore | AsyncRedisStore) -> None
     }
     key, now = new_key(), time.time()
     await call(store.save(key, state, ttl=60, now=now))
-    assert await call(store.load(key, now=now)) == StoredState(state, now + 60)
+    assert await call(store.load(key, now=now)) == StoredState(state, expiry(now + 60))
     delta = Delta({"lone": '"\udfff"'}, frozenset({"version", "日本"}))
     await call(store.update(key, {}, delta, ttl=60, now=now))
     loaded = await call(store.load(key, now=now))
@@ -185,16 +195,18 @@ async def test_large_sessions_are_written_in_one_command(
     assert (await call(store.load(key, now=now))).state == expected
 
 
-async def test_store_keys_are_digests_of_session_keys(
+async def test_store_keys_are_the_family_and_the_public_id_of_session_keys(
     store: RedisStore | AsyncRedisStore, deployment: Deployment, key_prefix: str
 ) -> None:
     key, now = new_key(), time.time()
+    token, _, family = key.rpartition(".")
+    assert name_of(key) == "{" + family + "}" + session_id(key)
     await call(store.save(key, STATE, ttl=60, now=now))
     with deployment.admin() as admin:
         names = [name.decode() for name in admin.scan_iter(match=key_prefix + "*")]
-        fields = admin.hgetall(key_prefix + sha256_hex(key))
-    assert names == [key_prefix + sha256_hex(key)]
-    assert key not in names[0]
+        fields = admin.hgetall(key_prefix + name_of(key))
+    assert names == [key_prefix + name_of(key)]
+    assert token not in names[0]
     assert {b"version", b"expires_at", b"s:user_id", b"s:cart", b"s:name"} == set(fields)
 
 
@@ -205,10 +217,11 @@ async def test_scripts_are_reloaded_after_a_script_flush(
     await call(store.save(key, STATE, ttl=60, now=now))
     with deployment.admin() as admin:
         admin.script_flush()
-    assert await call(store.update(key, {}, Delta({"after": "1"}), ttl=60, now=now)) == key
+    assert await call(store.update(key, {}, Delta({"after": "1"}), ttl=60, now=now)) is True
     assert (await call(store.load(key, now=now))).state == {**STATE, "after": "1"}
     assert await call(store.save(new_key(), STATE, ttl=60, now=now)) is not None
 
 
-def sha256_hex(key: str) -> str:
-    return hashlib.sha256(key.encode()).hexdigest()
+def name_of(key: str) -> str:
+    """The store's Redis name for ``key`` (after the key prefix)."""
+    return store_key(b"", key).decode()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
@@ -23,9 +24,14 @@ from coatcheck import (
     SessionStoreError,
     SessionTooLarge,
 )
-from coatcheck_wsgi.flask import FlaskSession, FlaskSessionInterface, FlaskTaggedJSON, init_app
-
-from .stores import AsyncMemoryStore, CountingStore
+from coatcheck_testing import AsyncStoreWrapper, RecordingStore
+from coatcheck_wsgi.flask import (
+    FlaskSession,
+    FlaskSessionInterface,
+    FlaskSettings,
+    FlaskTaggedJSON,
+    init_app,
+)
 
 SECRET = "a secret key that is long enough for hkdf"
 
@@ -85,7 +91,7 @@ def test_init_app_installs_the_interface() -> None:
 
 def test_an_async_store_is_rejected() -> None:
     with pytest.raises(TypeError, match="asynchronous store"):
-        FlaskSessionInterface(AsyncMemoryStore())  # type: ignore[arg-type]
+        FlaskSessionInterface(AsyncStoreWrapper())  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("store", [None, MemoryStore()], ids=["cookie", "memory"])
@@ -486,8 +492,10 @@ def test_the_tagged_serializer_is_deterministic() -> None:
     assert serializer.dumps("plain") == '"plain"'
 
 
-def test_reassigning_an_equal_value_writes_nothing() -> None:
-    store = CountingStore()
+def test_reassigning_an_equal_value_sets_the_cookie_but_writes_no_value() -> None:
+    """Flask's rule decides when the cookie is written (any assignment); the delta by
+    value decides what the store writes (nothing but the new expiry here)."""
+    store = RecordingStore()
     app = make_app(store)
 
     @app.get("/same")
@@ -497,48 +505,49 @@ def test_reassigning_an_equal_value_writes_nothing() -> None:
 
     client = app.test_client()
     client.get("/same")
-    store.calls.clear()
+    store.clear()
     response = client.get("/same")
-    assert set_cookies(response) == []
-    assert dict(store.calls) == {"load": 1}
+    assert len(set_cookies(response)) == 1
+    assert dict(store.counts) == {"load": 1, "update": 1}
+    assert not store.deltas[-1]
 
 
 # -- server-side stores --------------------------------------------------------------------
 
 
 def test_an_untouched_view_costs_no_store_round_trip() -> None:
-    store = CountingStore()
+    store = RecordingStore()
     client = make_app(store).test_client()
     client.get("/incr")
-    store.calls.clear()
+    store.clear()
     for _ in range(3):
         assert client.get("/untouched").status_code == 200
-    assert store.total == 0
+    assert len(store.calls) == 0
     client.get("/read")
-    assert dict(store.calls) == {"load": 1}
+    assert dict(store.counts) == {"load": 1}
 
 
 def test_an_untouched_permanent_session_only_moves_its_expiry() -> None:
-    store = CountingStore()
+    store = RecordingStore()
     client = make_app(store).test_client()
     client.get("/incr")
     client.get("/remember")
-    store.calls.clear()
+    store.clear()
     response = client.get("/untouched")
-    assert dict(store.calls) == {"update_ttl": 1}
+    assert dict(store.counts) == {"update_ttl": 1}
     assert attributes(set_cookies(response)[0])["max-age"] == str(31 * 24 * 3600)
 
 
 def test_open_session_does_not_load() -> None:
-    store = CountingStore()
+    store = RecordingStore()
     app = make_app(store)
     client = app.test_client()
     client.get("/incr")
-    store.calls.clear()
+    store.clear()
     with app.test_request_context(headers={"Cookie": client_cookie_header(client)}):
-        assert store.total == 0
+        assert len(store.calls) == 0
         assert flask.session["n"] == 1
-        assert store.calls["load"] == 1
+        assert store.counts["load"] == 1
 
 
 def client_cookie_header(client: FlaskClient) -> str:
@@ -564,7 +573,7 @@ def errors(caplog: pytest.LogCaptureFixture) -> Callable[[], list[logging.LogRec
 def test_a_store_failure_is_a_500_without_a_cookie(
     failing: str, errors: Callable[[], list[logging.LogRecord]]
 ) -> None:
-    store = CountingStore()
+    store = RecordingStore()
     app = make_app(store, PROPAGATE_EXCEPTIONS=False)
     app.logger.disabled = True  # Flask reports the unhandled error on its own logger too
     client = app.test_client()
@@ -580,7 +589,7 @@ def test_a_store_failure_is_a_500_without_a_cookie(
 
 
 def test_store_failures_propagate_in_testing_mode() -> None:
-    store = CountingStore()
+    store = RecordingStore()
     app = make_app(store)
     app.testing = True
     client = app.test_client()
@@ -591,7 +600,7 @@ def test_store_failures_propagate_in_testing_mode() -> None:
 
 
 def test_save_session_is_idempotent_when_flask_saves_again_after_a_failure() -> None:
-    store = CountingStore()
+    store = RecordingStore()
     app = make_app(store, PROPAGATE_EXCEPTIONS=False)
     app.logger.disabled = True
     failures: list[flask.Response] = []
@@ -607,22 +616,22 @@ def test_save_session_is_idempotent_when_flask_saves_again_after_a_failure() -> 
     response = client.get("/incr")
     assert response.status_code == 500
     assert len(set_cookies(response)) == 1
-    assert dict(store.calls) == {"save": 1}
+    assert dict(store.counts) == {"save": 1}
     assert client.get("/read").text == "1"
 
 
 def test_a_failed_save_is_not_retried_by_flasks_error_response() -> None:
-    store = CountingStore()
+    store = RecordingStore()
     app = make_app(store, PROPAGATE_EXCEPTIONS=False)
     app.logger.disabled = True
     client = app.test_client()
     client.get("/incr")
     store.fail_on.add("update")
-    store.calls.clear()
+    store.clear()
     response = client.get("/incr")
     assert response.status_code == 500
     assert set_cookies(response) == []
-    assert dict(store.calls) == {"load": 1, "update": 1}
+    assert dict(store.counts) == {"load": 1, "update": 1}
 
 
 def test_a_session_too_large_for_the_cookie_is_an_error() -> None:
@@ -655,3 +664,128 @@ def test_config_supplies_content_security_and_absolute_lifetime() -> None:
     assert manager.config.cookie_content_security is CookieContentSecurity.SIGNED
     assert manager.config.absolute_lifetime == timedelta(hours=1)
     assert interface.manager_for(app) is manager
+
+
+# -- hardening -----------------------------------------------------------------------------
+
+
+def test_clear_at_logout_forgets_remember_me() -> None:
+    """As in Flask, where ``permanent`` is a key that ``clear()`` removes: the next login
+    on a shared computer, without "remember me", does not get a persistent cookie."""
+    app = make_app(SESSION_COOKIE_SECURE=False)
+
+    @app.get("/login")
+    def login() -> str:
+        flask.session["user"] = flask.request.args["user"]
+        if flask.request.args.get("remember"):
+            flask.session.permanent = True
+        return "in"
+
+    @app.get("/logout")
+    def logout() -> str:
+        flask.session.clear()
+        flask.flash("bye")
+        return "out"
+
+    client = app.test_client()
+    [remembered] = set_cookies(client.get("/login?user=ann&remember=1"))
+    assert "max-age" in attributes(remembered)
+    [after_logout] = set_cookies(client.get("/logout"))
+    assert "max-age" not in attributes(after_logout)
+    [next_login] = set_cookies(client.get("/login?user=bob"))
+    assert "max-age" not in attributes(next_login)
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "named"),
+    [
+        ("SECRET_KEY_FALLBACKS", [""], "SECRET_KEY_FALLBACKS[0]"),
+        ("SECRET_KEY_FALLBACKS", ["old secret that is long enough", "  "], "[1]"),
+        ("SECRET_KEY", 12345, "SECRET_KEY"),
+    ],
+)
+def test_unusable_secrets_fail_only_pages_that_use_the_session(
+    setting: str, value: object, named: str
+) -> None:
+    app = make_app()
+    app.config.update({setting: value, "PROPAGATE_EXCEPTIONS": True})
+    client = app.test_client()
+    assert client.get("/untouched").status_code == 200
+    with pytest.raises(ValueError, match=re.escape(named)) as raised:
+        client.get("/incr")
+    assert "non-empty str or bytes" in str(raised.value)
+    assert "long enough" not in str(raised.value)
+
+
+def test_flask_settings_never_show_a_secret() -> None:
+    app = make_app(SECRET_KEY_FALLBACKS=["an older secret value"])
+    interface = app.session_interface
+    assert isinstance(interface, FlaskSessionInterface)
+    settings = FlaskSettings(
+        SECRET, ("an older secret value",), "session", None, "/", True, False, "Lax",
+        False, timedelta(days=31), True,
+    )  # fmt: skip
+    for text in (repr(settings), str(settings), repr(interface), repr(interface.config)):
+        assert SECRET not in text and "an older secret" not in text
+    assert "<hidden>" in repr(settings) and "cookie_name='session'" in repr(settings)
+
+
+# -- accounts (coatcheck's SESSION_SUBJECT_KEY and SESSION_MAX_PER_SUBJECT) -----------------
+
+
+def _login_app(store: SessionStore, **config: Any) -> flask.Flask:
+    app = make_app(store, SESSION_SUBJECT_KEY="user", **config)
+
+    @app.get("/login/<user>")
+    def login(user: str) -> str:
+        flask.session["user"] = user
+        return user
+
+    @app.get("/whoami")
+    def whoami() -> str:
+        return str(flask.session.get("user"))
+
+    return app
+
+
+def test_logging_in_renews_the_session_key() -> None:
+    store = MemoryStore()
+    client = _login_app(store).test_client()
+    client.get("/incr")
+    anonymous = client.get_cookie("session")
+    assert anonymous is not None
+    client.get("/login/ada")
+    logged_in = client.get_cookie("session")
+    assert logged_in is not None and logged_in.value != anonymous.value
+    assert client.get("/whoami").text == "ada"
+    assert client.get("/read").text == "1"
+    assert store.count_sessions("ada") == 1
+
+
+def test_the_cap_ends_the_other_sessions_of_the_subject() -> None:
+    store = MemoryStore()
+    app = _login_app(store, SESSION_MAX_PER_SUBJECT=1)
+    phone, laptop = app.test_client(), app.test_client()
+    phone.get("/login/ada")
+    laptop.get("/login/ada")
+    assert store.count_sessions("ada") == 1
+    assert laptop.get("/whoami").text == "ada"
+    assert phone.get("/whoami").text == "None"
+
+
+@pytest.mark.parametrize("store", [None, MemoryStore()], ids=["cookie", "memory"])
+def test_a_hand_built_session_is_written_and_reads_back(store: SessionStore | None) -> None:
+    app = make_app(store)
+    interface = app.session_interface
+    hand_built = flask.sessions.SecureCookieSession()
+    hand_built["n"] = 7
+    response = app.response_class("")
+    interface.save_session(app, hand_built, response)
+    [cookie] = response.headers.getlist("Set-Cookie")
+    client = app.test_client()
+    client.set_cookie("session", cookie.split(";")[0].partition("=")[2])
+    assert client.get("/read").text == "7"
+    unmodified = flask.sessions.SecureCookieSession({"n": 1})
+    response = app.response_class("")
+    interface.save_session(app, unmodified, response)
+    assert response.headers.getlist("Set-Cookie") == []

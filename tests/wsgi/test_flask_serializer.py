@@ -102,3 +102,17 @@ def test_tags_registered_on_the_tagger_apply() -> None:
     # As Flask's docs do it: app.session_interface.serializer.register(...)
     serializer.register(TagComplex, index=0)
     assert serializer.loads(serializer.dumps({"z": 1 + 2j})) == {"z": 1 + 2j}
+
+
+@pytest.mark.parametrize("text", ['"x"y"', '"x\ny"', '"a\tb"', '"unterminated', '"x"junk'])
+def test_text_that_is_not_one_json_value_is_refused(text: str) -> None:
+    """Non-JSON in the store is garbage (a stale session), never a value."""
+    with pytest.raises(ValueError):
+        OURS.loads(text)
+    with pytest.raises(ValueError):
+        FLASK.loads(text)
+
+
+@pytest.mark.parametrize("value", [float("inf"), float("-inf"), [1.5, float("inf")]])
+def test_infinities_round_trip_as_in_flask(value: Any) -> None:
+    assert OURS.loads(OURS.dumps(value)) == FLASK.loads(FLASK.dumps(value)) == value

@@ -15,10 +15,9 @@ import pytest
 from werkzeug.serving import make_server as make_werkzeug_server
 
 from coatcheck import Key, SessionConfig
+from coatcheck_testing import RecordingStore
 from coatcheck_wsgi import SessionMiddleware, get_session
 from tests.support.network import LOOPBACK, free_port
-
-from .stores import CountingStore
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -119,7 +118,7 @@ SERVERS = pytest.mark.parametrize("kind", ["werkzeug", "wsgiref"])
 
 @SERVERS
 def test_a_session_over_real_http(kind: str) -> None:
-    store = CountingStore()
+    store = RecordingStore()
     with serving(kind, SessionMiddleware(app, store=store, key=KEY, config=CONFIG)) as port:
         browser = Browser(port)
         status, headers, body = browser.get("/incr")
@@ -129,16 +128,16 @@ def test_a_session_over_real_http(kind: str) -> None:
         assert headers.get_all("Vary") == ["Accept-Encoding, Cookie"]
         assert browser.get("/incr")[2] == b"2"
 
-        calls = store.total
+        calls = len(store.calls)
         status, headers, body = browser.get("/untouched")
         assert (status, body) == (200, b"-")
         assert headers.get_all("Set-Cookie") is None
-        assert store.total == calls
+        assert len(store.calls) == calls
 
         status, headers, body = browser.get("/read")
         assert body == b"2"
         assert headers.get_all("Set-Cookie") is None
-        assert store.calls["load"] == 2
+        assert store.counts["load"] == 2
 
         browser.get("/logout")
         assert browser.cookie is None
@@ -147,7 +146,7 @@ def test_a_session_over_real_http(kind: str) -> None:
 
 @SERVERS
 def test_a_streaming_generator_starting_late(kind: str) -> None:
-    store = CountingStore()
+    store = RecordingStore()
     with serving(kind, SessionMiddleware(app, store=store, key=KEY, config=CONFIG)) as port:
         browser = Browser(port)
         status, _, body = browser.get("/stream")
@@ -158,7 +157,7 @@ def test_a_streaming_generator_starting_late(kind: str) -> None:
 
 @SERVERS
 def test_exc_info_replaces_unsent_headers_and_keeps_the_session_cookie(kind: str) -> None:
-    store = CountingStore()
+    store = RecordingStore()
     with serving(kind, SessionMiddleware(app, store=store, key=KEY, config=CONFIG)) as port:
         browser = Browser(port)
         status, headers, body = browser.get("/error-page")
@@ -170,7 +169,7 @@ def test_exc_info_replaces_unsent_headers_and_keeps_the_session_cookie(kind: str
 
 @SERVERS
 def test_a_store_failure_is_a_clean_500_over_http(kind: str) -> None:
-    store = CountingStore()
+    store = RecordingStore()
     with serving(kind, SessionMiddleware(app, store=store, key=KEY, config=CONFIG)) as port:
         browser = Browser(port)
         browser.get("/incr")

@@ -13,9 +13,10 @@ from typing import Any, Protocol, cast
 
 import anyio
 
-from coatcheck import Exchange, Session, SessionNotLoadedError, SessionStoreError
+from coatcheck import Session, SessionNotLoadedError, SessionStoreError
+from coatcheck.sansio import Exchange
 
-from ._store_mode import Driver
+from ._store_mode import CommandRunner
 
 __all__ = ["LAZY_SCOPE_KEY", "HasScope", "LazyLoad", "load_session", "refuse_unloaded"]
 
@@ -48,10 +49,10 @@ class LazyLoad:
     the event loop); a second task asking while the load is in flight waits for it.
     """
 
-    __slots__ = ("_busy", "_done", "_driver", "_failure", "_loaded", "exchange")
+    __slots__ = ("_busy", "_done", "_failure", "_loaded", "_run", "exchange")
 
-    def __init__(self, driver: Driver, exchange: Exchange) -> None:
-        self._driver = driver
+    def __init__(self, run: CommandRunner, exchange: Exchange) -> None:
+        self._run = run
         self.exchange = exchange
         self._loaded = False
         self._busy = False
@@ -74,7 +75,7 @@ class LazyLoad:
         try:
             # Also after the response started (a background task reading the session).
             self.exchange.request_load()
-            await self._driver(self.exchange)
+            await self._run(self.exchange)
             self._loaded = True
         except SessionStoreError as error:
             self._failure = error

@@ -1,8 +1,10 @@
 """How the middleware runs a store's commands, decided once per store.
 
+- `coatcheck.CookieStore`: the state travels in the cookie; there are no commands, and
+  the session unseals itself on first access.
 - An async store (`coatcheck.AsyncSessionStore`) is awaited on the event loop.
-- A sync store that does no I/O (``performs_io = False``: `CookieStore`, `MemoryStore`)
-  is called inline; the session loads on first access.
+- A sync store that does no I/O (``performs_io = False``: `MemoryStore`) is called
+  inline; the session loads on first access.
 - Any other sync store (SQLite, a sync Redis client, ...) would block the event loop, so
   its commands run in a worker thread through anyio. The first command is asked for on the
   loop (deciding it is pure computation, and usually there is none: no cookie, nothing
@@ -17,28 +19,30 @@ from typing import cast
 
 import anyio.to_thread
 
-from coatcheck import (
-    AsyncSessionStore,
+from coatcheck import AsyncSessionStore, SessionStore
+from coatcheck.sansio import (
+    AnyStore,
     Command,
     Exchange,
-    SessionStore,
     is_async_store,
     performs_io,
     run_commands,
     run_commands_async,
+    run_one,
+    state_in_cookie,
 )
 
-__all__ = ["AnyStore", "Driver", "StoreMode", "driver_for", "store_mode"]
+__all__ = ["AnyStore", "CommandRunner", "StoreMode", "command_runner", "store_mode"]
 
-AnyStore = SessionStore | AsyncSessionStore
-"""A sync or an async session store."""
-Driver = Callable[[Exchange], Awaitable[None]]
-"""Runs every command an exchange has for now against the store (see `driver_for`)."""
+CommandRunner = Callable[[Exchange], Awaitable[None]]
+"""Runs every command an exchange has for now against the store (see `command_runner`)."""
 
 
 class StoreMode(enum.Enum):
     """Where a store's commands run."""
 
+    COOKIE = "cookie"
+    """Nowhere: the state travels in the cookie."""
     ASYNC = "async"
     """Awaited on the event loop."""
     INLINE = "inline"
@@ -46,30 +50,33 @@ class StoreMode(enum.Enum):
     THREAD = "thread"
     """Called in a worker thread: a sync store that does I/O."""
 
+    @property
+    def loads_on_first_access(self) -> bool:
+        """Whether the session loads itself when first used (no store wait to schedule)."""
+        return self is StoreMode.COOKIE or self is StoreMode.INLINE
+
 
 def store_mode(store: object) -> StoreMode:
     """Classify ``store``; a `TypeError` if it is not a session store at all."""
+    if state_in_cookie(store):
+        return StoreMode.COOKIE
     if is_async_store(store):
         return StoreMode.ASYNC
     if not isinstance(store, SessionStore):
         raise TypeError(
-            f"store must be a coatcheck SessionStore or AsyncSessionStore (with load, save, "
-            f"update, update_ttl and delete methods), got {store!r}"
+            f"store must be a coatcheck CookieStore, SessionStore or AsyncSessionStore (with "
+            f"load, save, update, update_ttl and delete methods), got {store!r}"
         )
     return StoreMode.THREAD if performs_io(store) else StoreMode.INLINE
 
 
 def _run_from(exchange: Exchange, store: SessionStore, command: Command) -> None:
     """Run ``command`` and then the rest of the exchange's commands (in a worker thread)."""
-    try:
-        result = command.run(store)
-    except Exception as exc:
-        raise exchange.fail(command, exc) from exc
-    exchange.receive(result)
+    run_one(exchange, store, command)
     run_commands(exchange, store)
 
 
-def driver_for(store: AnyStore, mode: StoreMode) -> Driver:
+def command_runner(store: AnyStore, mode: StoreMode) -> CommandRunner:
     """The coroutine function that runs an exchange's pending commands on ``store``.
 
     It raises `coatcheck.SessionStoreError` (already logged by the core) if the store
@@ -83,6 +90,13 @@ def driver_for(store: AnyStore, mode: StoreMode) -> Driver:
             await run_commands_async(exchange, async_store)
 
         return drive_async
+
+    if mode is StoreMode.COOKIE:
+
+        async def drive_nothing(exchange: Exchange) -> None:
+            exchange.next_command()  # unseals the state: there is never a command
+
+        return drive_nothing
 
     sync_store = cast(SessionStore, store)
     if mode is StoreMode.INLINE:

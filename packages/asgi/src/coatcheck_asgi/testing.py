@@ -25,14 +25,8 @@ from typing import Any, Protocol, TypeVar, cast
 
 import anyio
 
-from coatcheck import (
-    AsyncSessionStore,
-    Exchange,
-    SessionStore,
-    run_commands,
-    run_commands_async,
-    sets_cookie,
-)
+from coatcheck import AsyncSessionStore, SessionStore
+from coatcheck.sansio import Exchange, run_commands, run_commands_async, sets_cookie
 
 from ._middleware import SessionMiddleware
 from ._store_mode import StoreMode
@@ -197,7 +191,7 @@ async def _drive_async(middleware: SessionMiddleware, exchange: Exchange) -> Non
         await run_commands_async(exchange, cast(AsyncSessionStore, middleware.store))
     else:
         # A test helper may block: a sync store is called directly, even an I/O one.
-        run_commands(exchange, cast(SessionStore, middleware.store))
+        _drive_sync(middleware, exchange)
 
 
 # -- seeding --------------------------------------------------------------------------------

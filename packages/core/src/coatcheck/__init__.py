@@ -1,14 +1,16 @@
 """coatcheck: sans-IO session management for Python web applications.
 
 The client keeps a ticket (the session cookie), the server keeps the coat (the session
-state). This package is the core every adapter drives: configuration, keys and cookie
-crypto, the `Session` object, the per-request `Exchange` state machine, the store
-protocols and two stores, `CookieStore` and `MemoryStore`. It performs no I/O.
+state). This package is the core every adapter drives, and its front door for
+application and store authors: configuration, keys, the `Session`, the stores and the
+store protocols, the errors, and the `SessionManager` an adapter is built around. It
+performs no I/O. Integrators (adapter and framework authors) find the per-request
+machinery in `coatcheck.sansio`; testers find theirs in ``coatcheck_testing``.
 """
 
 from __future__ import annotations
 
-from ._commands import Command, Delete, Load, Save, Update, UpdateTtl
+from ._accounts import AsyncSessionIndex, SessionIndex, SessionInfo, SessionMeta
 from ._config import (
     BrowserSession,
     CookieContentSecurity,
@@ -18,10 +20,8 @@ from ._config import (
     SessionConfig,
     TtlExtensionPolicy,
 )
-from ._cookie_codec import COOKIE_SIZE_LIMIT
-from ._cookie_header import cookie_pairs, cookie_values, join_cookie_headers
-from ._cookie_store import CookieStore, PackedState
-from ._driver import load_on_first_access, run_commands, run_commands_async
+from ._cookie_store import CookieStore
+from ._decision import SessionStatus
 from ._errors import (
     SessionCommittedError,
     SessionError,
@@ -30,69 +30,52 @@ from ._errors import (
     SessionStoreError,
     SessionTooLarge,
 )
-from ._exchange import CookieSource, Exchange
-from ._headers import merge_vary, sets_cookie
+from ._identity import session_id
 from ._key import Key
-from ._manager import SessionManager, TtlPlan
+from ._manager import SessionManager
 from ._memory_store import MemoryStore
 from ._serializer import JSONSerializer, Serializer
-from ._session import Session, SessionStatus
-from ._store import (
-    AsyncSessionStore,
-    Delta,
-    SessionStore,
-    StoredState,
-    is_async_store,
-    performs_io,
-)
+from ._session import Session
+from ._store import AsyncSessionStore, Delta, Forwarded, SessionStore, StoredState
 from ._version import __version__
 
 __all__ = [
-    "COOKIE_SIZE_LIMIT",
-    "AsyncSessionStore",
-    "BrowserSession",
-    "Command",
-    "CookieContentSecurity",
-    "CookieSource",
-    "CookieStore",
-    "Delete",
-    "Delta",
-    "Exchange",
-    "JSONSerializer",
+    # keys and configuration
     "Key",
-    "Lifecycle",
-    "Load",
-    "MemoryStore",
-    "PackedState",
-    "PersistentSession",
-    "SameSite",
-    "Save",
-    "Serializer",
-    "Session",
-    "SessionCommittedError",
     "SessionConfig",
-    "SessionError",
-    "SessionManager",
-    "SessionNotLoadedError",
-    "SessionSerializationError",
+    "BrowserSession",
+    "PersistentSession",
+    "Lifecycle",
+    "TtlExtensionPolicy",
+    "CookieContentSecurity",
+    "SameSite",
+    "JSONSerializer",
+    "Serializer",
+    # the session
+    "Session",
     "SessionStatus",
+    # stores, and what a store author implements
+    "CookieStore",
+    "MemoryStore",
     "SessionStore",
+    "AsyncSessionStore",
+    "StoredState",
+    "Delta",
+    "Forwarded",
+    # accounts: the session index, and what a store author implements for it
+    "SessionIndex",
+    "AsyncSessionIndex",
+    "SessionInfo",
+    "SessionMeta",
+    "session_id",
+    # what an adapter is built around
+    "SessionManager",
+    # errors
+    "SessionError",
     "SessionStoreError",
     "SessionTooLarge",
-    "StoredState",
-    "TtlExtensionPolicy",
-    "TtlPlan",
-    "Update",
-    "UpdateTtl",
+    "SessionSerializationError",
+    "SessionCommittedError",
+    "SessionNotLoadedError",
     "__version__",
-    "cookie_pairs",
-    "cookie_values",
-    "is_async_store",
-    "join_cookie_headers",
-    "load_on_first_access",
-    "merge_vary",
-    "performs_io",
-    "run_commands",
-    "run_commands_async",
-    "sets_cookie",
 ]

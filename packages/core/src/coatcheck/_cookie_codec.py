@@ -1,15 +1,22 @@
 """The session cookie's value: what it carries and how it is protected.
 
-Layout, version 1 (before base64url)::
+Layout, version 2 (before base64)::
 
-    byte 0      header: version << 4 | flags << 2, the low two bits zero
+    byte 0      header: version << 4 | flags << 2 | extras
                 flags: bit 0 = `permanent` was set explicitly, bit 1 = its value
+                extras: bit 0 = authenticated_at follows, bit 1 = extended_at follows
     then        the envelope, sealed:
                   8 bytes   created_at, IEEE 754 double, big endian (seconds since the epoch)
-                  the rest  the session key, UTF-8 (for CookieStore: the whole record)
+                  8 bytes   authenticated_at, when extras bit 0 is set (a session with
+                            a subject: when it was set or last confirmed)
+                  8 bytes   extended_at, when extras bit 1 is set (a throttled session:
+                            when its TTL last moved)
+                  the rest  the payload: a server-side session key (UTF-8), or the whole
+                            state when it travels in the cookie (`_cookie_store`)
 
-Carrying ``created_at`` and ``permanent`` in the cookie lets the core judge the absolute
-lifetime and the cookie's persistence without a store round trip. The header is visible
+Carrying ``created_at``, ``permanent`` and the optional times in the cookie lets the core
+judge the absolute lifetime, the cookie's persistence, the freshness of a login and
+whether a throttled extension is due, all without a store round trip. The header is visible
 but authenticated: because of its layout, the first character of the cookie value alone
 names the version and the persistence (`peek_permanent`), so an untouched request can
 tell whether its session is one that must be extended without decrypting anything.
@@ -21,7 +28,11 @@ Protection, chosen by `CookieContentSecurity`:
 - SIGNED: ``header || envelope || HMAC-SHA256(name "=" header envelope)`` with the first
   half of the key, verified in constant time.
 
-Decoding is strict: a value that is too long, not canonical unpadded base64url, fails
+The value is unpadded base64 in the standard alphabet (``+`` and ``/`` are cookie-octets
+of RFC 6265, so nothing needs quoting, and ``binascii`` reads and writes it without a
+translation pass). Version 1 used the URL-safe alphabet; its cookies are simply invalid.
+
+Decoding is strict: a value that is too long, not canonical unpadded base64, fails
 authentication under every key, or carries an unknown version or malformed envelope is
 rejected (``None``), never an exception.
 """
@@ -29,6 +40,7 @@ rejected (``None``), never an exception.
 from __future__ import annotations
 
 import binascii
+import enum
 import hmac
 import math
 import struct
@@ -40,25 +52,42 @@ from cryptography.exceptions import InvalidTag
 from ._config import CookieContentSecurity
 from ._key import Key
 
-__all__ = ["COOKIE_SIZE_LIMIT", "CookieCodec", "Envelope", "peek_permanent"]
+__all__ = [
+    "COOKIE_SIZE_LIMIT",
+    "NOT_OURS",
+    "CookieCodec",
+    "Envelope",
+    "NotOurs",
+    "peek_permanent",
+]
 
 COOKIE_SIZE_LIMIT = 4096
 """Bytes a browser keeps for one cookie's name plus value (RFC 6265 section 6.1)."""
 
-VERSION = 1
-_CREATED = struct.Struct(">d")
-_CREATED_SIZE = _CREATED.size
-_unpack_created = _CREATED.unpack_from
+VERSION = 2
+_TIME = struct.Struct(">d")
+_TIME_SIZE = _TIME.size
+_unpack_time = _TIME.unpack_from
+_pack_time = _TIME.pack
+# The sealed times by header extras: created_at, then authenticated_at and extended_at
+# when their extras bit is set.
+_TIMES = tuple(struct.Struct(f">{1 + (extras & 1) + (extras >> 1)}d") for extras in range(4))
 _NONCE = 12
 _TAG = 16
 _MAC = 32
 _FLAG_EXPLICIT = 0b01
 _FLAG_PERMANENT = 0b10
-_FLAGS = _FLAG_EXPLICIT | _FLAG_PERMANENT
-# The first base64url character carries the header's top six bits: version and flags.
-_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
-_HEADERS = {flags: bytes([VERSION << 4 | flags << 2]) for flags in (0, 1, 3)}
-_FLAGS_OF = {header[0]: flags for flags, header in _HEADERS.items()}
+_EXTRA_AUTHENTICATED = 0b01
+_EXTRA_EXTENDED = 0b10
+# The first base64 character carries the header's top six bits: version and flags; the
+# extras sit in the second.
+_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+_HEADERS = {
+    (flags, extras): bytes([VERSION << 4 | flags << 2 | extras])
+    for flags in (0, 1, 3)
+    for extras in range(4)
+}
+_FLAGS_OF = {header[0]: key for key, header in _HEADERS.items()}
 _PEEK: dict[str, bool | None] = {
     _ALPHABET[VERSION << 2 | 0]: None,
     _ALPHABET[VERSION << 2 | _FLAG_EXPLICIT]: False,
@@ -66,30 +95,27 @@ _PEEK: dict[str, bool | None] = {
 }
 
 
-_new_tuple = tuple.__new__
-
-
 class Envelope(NamedTuple):
-    """A decoded cookie: the session key plus what the cookie carries beside it."""
+    """A decoded cookie: its payload plus what the cookie carries beside it."""
 
-    session_key: str
+    payload: bytes
+    """A server-side session key (UTF-8), or the state itself (`CookieStore`)."""
     created_at: float
     permanent: bool | None
     """The explicit `Session.permanent` override, or ``None`` to follow the config."""
     key_index: int
     """Which of the configured keys accepted the cookie (0 is the current one)."""
+    authenticated_at: float | None = None
+    """When the session's subject was set or last confirmed (sessions with a subject)."""
+    extended_at: float | None = None
+    """When the session's TTL last moved (throttled sessions only)."""
 
 
-# binascii speaks the standard alphabet; these translate between it and the URL-safe
-# one. On the way in "+", "/" and "=" (never in unpadded URL-safe text) become "!",
-# which no encoding produces, so the canonical check below rejects them.
-_TO_URLSAFE = bytes.maketrans(b"+/", b"-_")
-_FROM_URLSAFE = bytes.maketrans(b"-_+/=", b"+/!!!")
 _PADDING = (b"", b"===", b"==", b"=")
 
 
 def _b64encode(raw: bytes) -> str:
-    return binascii.b2a_base64(raw, newline=False).rstrip(b"=").translate(_TO_URLSAFE).decode()
+    return binascii.b2a_base64(raw, newline=False).rstrip(b"=").decode("ascii")
 
 
 # The last character of canonical unpadded base64 leaves its unused low bits at zero:
@@ -108,29 +134,28 @@ def _b64decode(text: str) -> bytes | None:
     if last is not None and text[-1] not in last:
         return None
     try:
-        standard = text.encode("ascii").translate(_FROM_URLSAFE) + _PADDING[size % 4]
-        raw = binascii.a2b_base64(standard)
+        raw = binascii.a2b_base64(text.encode("ascii") + _PADDING[size % 4])
     except (UnicodeEncodeError, binascii.Error, ValueError):
         return None
-    # The decoder skips characters outside the alphabet; each one makes the result short.
-    # With the padding-bit check above, only the one canonical spelling of bytes passes.
+    # The decoder skips characters outside the alphabet and stops at a "=": either makes
+    # the result short. With the padding-bit check above, only the one canonical spelling
+    # of the bytes passes.
     if len(raw) != size * 3 // 4:
         return None
     return raw
 
 
-class _NotOurs:
+class NotOurs(enum.Enum):
     """The type of `NOT_OURS`."""
 
-    def __repr__(self) -> str:
-        return "NOT_OURS"
+    NOT_OURS = "not ours"
 
 
-NOT_OURS = _NotOurs()
+NOT_OURS = NotOurs.NOT_OURS
 """What `peek_permanent` returns for a value that is not a cookie of ours."""
 
 
-def peek_permanent(value: str) -> bool | _NotOurs | None:
+def peek_permanent(value: str) -> bool | NotOurs | None:
     """The ``permanent`` override a cookie value claims, from its first character alone.
 
     Returns `NOT_OURS` for a value that cannot be a version-1 cookie of ours. The claim
@@ -159,11 +184,26 @@ class CookieCodec:
         self._private = security is CookieContentSecurity.PRIVATE
         self._token = token
 
-    def encode(self, session_key: str, created_at: float, permanent: bool | None) -> str:
+    def encode(
+        self,
+        payload: bytes,
+        created_at: float,
+        permanent: bool | None,
+        authenticated_at: float | None = None,
+        extended_at: float | None = None,
+    ) -> str:
         """The cookie value for a session, protected with the first key."""
         flags = 0 if permanent is None else _FLAG_EXPLICIT | (_FLAG_PERMANENT * permanent)
-        header = _HEADERS[flags]
-        envelope = _CREATED.pack(created_at) + session_key.encode("utf-8", "surrogatepass")
+        envelope = _pack_time(created_at)
+        extras = 0
+        if authenticated_at is not None:
+            extras = _EXTRA_AUTHENTICATED
+            envelope += _pack_time(authenticated_at)
+        if extended_at is not None:
+            extras |= _EXTRA_EXTENDED
+            envelope += _pack_time(extended_at)
+        header = _HEADERS[flags, extras]
+        envelope += payload
         if self._private:
             nonce = self._token(_NONCE)
             sealed = self._aeads[0].encrypt(nonce, envelope, self._aad + header)
@@ -182,19 +222,38 @@ class CookieCodec:
         if found is None:
             return None
         envelope, key_index = found
-        flags = _FLAGS_OF.get(raw[0])
-        if flags is None or len(envelope) <= _CREATED_SIZE:
+        header = _FLAGS_OF.get(raw[0])
+        if header is None:
             return None
-        (created_at,) = _unpack_created(envelope)
+        flags, extras = header
+        start = _TIME_SIZE
+        if extras:
+            return self._decode_extras(envelope, flags, extras, key_index)
+        if len(envelope) <= start:
+            return None
+        (created_at,) = _unpack_time(envelope)
         if not math.isfinite(created_at):
             return None
-        try:
-            session_key = envelope[_CREATED_SIZE:].decode("utf-8", "surrogatepass")
-        except UnicodeDecodeError:
-            return None
         permanent = bool(flags & _FLAG_PERMANENT) if flags & _FLAG_EXPLICIT else None
-        # tuple.__new__ skips the NamedTuple's Python-level constructor (hot path).
-        return _new_tuple(Envelope, (session_key, created_at, permanent, key_index))
+        return Envelope(envelope[start:], created_at, permanent, key_index)
+
+    @staticmethod
+    def _decode_extras(envelope: bytes, flags: int, extras: int, key_index: int) -> Envelope | None:
+        times = _TIMES[extras]
+        start = times.size
+        if len(envelope) <= start:
+            return None
+        values = times.unpack_from(envelope)
+        isfinite = math.isfinite
+        for value in values:
+            if not isfinite(value):
+                return None
+        authenticated_at = values[1] if extras & _EXTRA_AUTHENTICATED else None
+        extended_at = values[-1] if extras & _EXTRA_EXTENDED else None
+        permanent = bool(flags & _FLAG_PERMANENT) if flags & _FLAG_EXPLICIT else None
+        return Envelope(
+            envelope[start:], values[0], permanent, key_index, authenticated_at, extended_at
+        )
 
     def _open(self, raw: bytes) -> tuple[bytes, int] | None:
         if len(raw) < 1 + _NONCE + _TAG:

@@ -4,7 +4,8 @@ They are named by who is at fault. A hostile, stale or foreign cookie is *data* 
 raises: it simply means "no session". The store failing is `SessionStoreError`; the
 application misusing the session (too much state, a value that cannot be serialized,
 a change after the response went out, reading a lazy session before loading it) gets
-one of the other subclasses of `SessionError`.
+one of the other subclasses of `SessionError`; an integrator driving an `Exchange` out of
+order gets `ExchangeMisuseError`.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 __all__ = [
+    "ExchangeMisuseError",
     "SessionCommittedError",
     "SessionError",
     "SessionNotLoadedError",
@@ -76,4 +78,13 @@ class SessionNotLoadedError(SessionError):
 
     Raised by adapters that load lazily (``coatcheck_asgi.SessionMiddleware(lazy=True)``);
     the message says which call loads it.
+    """
+
+
+class ExchangeMisuseError(SessionError):
+    """An `Exchange` was driven out of order (the integrator's code is at fault).
+
+    For example a second command asked for before the first one's result was fed back.
+    The error is sticky, as in h11: the exchange is failed, hands out no more commands and
+    sets no cookie.
     """

@@ -1,52 +1,166 @@
-"""`Session`: the dict the application reads and writes, and `SessionStatus`.
+"""`Session`: the dict the application reads and writes, and what it asks of its owner.
 
 A `Session` is a real ``dict`` subclass, so ``json.dumps``, Starlette's
-``request.session`` and Flask code work unchanged. On top of the dict it tracks:
+``request.session`` and Flask code work unchanged. What happens to it in a request is
+recorded on its *owner* (`SessionOwner`): the request's `Exchange`, or, for a session
+built by hand (``Session({"a": 1})``), a small detached owner. The session records:
 
-- ``accessed`` and ``modified`` flags that follow Starlette 1.x (reads mark accessed,
-  mutating calls mark modified and accessed, ``mark_accessed()`` and ``mark_modified()``);
-- the lifecycle requests ``purge()`` and ``renew()``, and the per-session ``permanent``;
-- nothing about the stored state: an attached session belongs to an `Exchange`, which
-  keeps the state as loaded and decides by *value* what gets written (a list read from
-  the session and appended to counts as a change, ``update({})`` does not).
+- ``accessed`` and ``modified``, following Starlette 1.x (reads mark accessed, mutating
+  calls mark modified and accessed, ``mark_accessed()`` and ``mark_modified()``); a call
+  that changes nothing (``pop`` of a missing key, ``setdefault`` of a present one) marks
+  nothing;
+- the lifecycle requests ``purge()``, ``renew()`` and ``mark_authenticated()``, and the
+  per-session ``permanent``;
+- which mutable values it handed out, the only ones that may have changed in place.
 
-A session attached to a request may not be loaded yet. Its first use runs the exchange's
-loader (an inline store read, or an error telling the caller to load it first).
-``dict(session)``, ``{**session}`` and iteration go through the overridden methods and
-so load it; ``json.dumps`` reads the raw dict through a C fast path, so a
-session must be touched (``request.session`` and ``flask.session`` do that by marking it
-accessed) before being serialized that way.
+It keeps nothing about the stored state: the owner compares by *value* at the end.
+
+A session attached to a request may not be loaded yet; its first use asks the owner to
+load it. ``dict(session)``, ``{**session}`` and iteration go through the overridden
+methods and so load it; ``json.dumps`` reads the raw dict through a C fast path, so a
+session must be touched (``request.session`` and ``flask.session`` mark it accessed, which
+loads it) before it is serialized that way.
 """
 
 from __future__ import annotations
 
-import enum
+import time
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any, overload
+from datetime import timedelta
+from typing import Any, ClassVar, Protocol, overload
 
+from ._decision import SessionStatus, status_of
 from ._errors import SessionCommittedError
+from ._identity import subject_of
 
-if TYPE_CHECKING:
-    from ._exchange import Exchange
-
-__all__ = ["Session", "SessionStatus"]
+__all__ = ["IMMUTABLE_TYPES", "Session", "SessionOwner", "owner_of"]
 
 _MISSING: Any = object()
 IMMUTABLE_TYPES = frozenset({str, int, float, bool, type(None), bytes})
 """Values of these types cannot change in place: the loaded object is the loaded value."""
 
-
-class SessionStatus(str, enum.Enum):
-    """What the request did to the session, by precedence PURGED > RENEWED > CHANGED."""
-
-    UNCHANGED = "unchanged"
-    CHANGED = "changed"
-    RENEWED = "renewed"
-    PURGED = "purged"
+_COMMITTED = (
+    "the session was changed after the response headers were sent; the change cannot "
+    "reach the client or the store. Change it before the response starts (not in a "
+    "streaming body or a background task)."
+)
 
 
-_UNCHANGED, _CHANGED = SessionStatus.UNCHANGED, SessionStatus.CHANGED
-_RENEWED, _PURGED = SessionStatus.RENEWED, SessionStatus.PURGED
+class SessionOwner(Protocol):
+    """What a `Session` reads and records on whoever owns it (an `Exchange`)."""
+
+    loaded: bool
+    """The state is in the dict (reading it needs no load)."""
+    load_on_mark: bool
+    """Marking the session accessed loads it too (so C-level readers see the state)."""
+    accessed: bool
+    modified: bool
+    forced: bool
+    """A save was asked for whatever the values (``modified = True``)."""
+    purged: bool
+    renewed: bool
+    authenticated_now: bool
+    """``mark_authenticated()`` ran in this request."""
+    permanent: bool | None
+    """The ``permanent`` override set in this request or loaded, else ``None``."""
+    handed_out: set[str] | None
+    """Keys whose mutable values the application got and may change in place."""
+    all_handed_out: bool
+    created_at: float | None
+    expires_at: float | None
+
+    @property
+    def now(self) -> float:
+        """The request's clock reading."""
+        ...
+
+    @property
+    def subject_key(self) -> str | None:
+        """The session key holding the subject, if subjects are configured."""
+        ...
+
+    def authentication_time(self) -> float | None:
+        """When the current subject was set or last confirmed, if there is one."""
+        ...
+
+    def current_id(self) -> str | None:
+        """The session's public id as of now, if it has been saved server-side."""
+        ...
+
+    @property
+    def committed(self) -> bool:
+        """The response headers went out: a change now raises `SessionCommittedError`."""
+        ...
+
+    @property
+    def default_permanent(self) -> bool:
+        """`Session.permanent` of a session that never set it."""
+        ...
+
+    def load_now(self) -> None:
+        """Load the state into the dict now (or raise saying how to load it)."""
+        ...
+
+    def status(self) -> SessionStatus:
+        """What the request has done to the session so far (decided by value)."""
+        ...
+
+
+class _Detached:
+    """The owner of a session built by hand: no request, no store, nothing to load."""
+
+    __slots__ = (
+        "accessed",
+        "all_handed_out",
+        "authenticated_now",
+        "forced",
+        "handed_out",
+        "modified",
+        "permanent",
+        "purged",
+        "renewed",
+        "session",
+    )
+
+    loaded = True
+    load_on_mark = False
+    committed = False
+    default_permanent = False
+    subject_key: str | None = None
+    created_at: float | None = None
+    expires_at: float | None = None
+
+    def __init__(self, session: Session) -> None:
+        self.accessed = self.modified = self.forced = False
+        self.purged = self.renewed = self.all_handed_out = self.authenticated_now = False
+        self.permanent: bool | None = None
+        self.handed_out: set[str] | None = None
+        self.session = session
+
+    @property
+    def now(self) -> float:
+        """The wall clock (a detached session has no request)."""
+        return time.time()
+
+    def load_now(self) -> None:
+        """Nothing to load."""
+
+    def authentication_time(self) -> float | None:
+        """No subject outside a request."""
+        return None
+
+    def current_id(self) -> str | None:
+        """Never saved."""
+        return None
+
+    def status(self) -> SessionStatus:
+        """Without a loaded state to compare with, the flags decide."""
+        return status_of(
+            purged=self.purged,
+            renewed=self.renewed,
+            changed=self.modified,
+            empty=not dict.__len__(self.session),
+        )
 
 
 class Session(dict[str, Any]):
@@ -56,85 +170,84 @@ class Session(dict[str, Any]):
     tests and for Starlette code that creates one by hand.
     """
 
-    # The exchange sits in a slot, so creating a session for an untouched request
-    # allocates no instance dict; the flags live in the instance dict only once they
-    # differ from these class defaults.
-    __slots__ = ("__dict__", "_exchange")
-    _exchange: Exchange | None
-    _accessed = False
-    _modified = False
-    _forced = False
-    _purged = False
-    _renewed = False
-    _permanent: bool | None = None
-    # Mutable values handed to the application, which may change them in place: only
-    # these are compared by serialized value at the end (``_all_handed_out``: every one).
-    _handed_out: set[str] | None = None
-    _all_handed_out = False
+    __slots__ = ("_owner",)
+    _owner: SessionOwner
+
+    save_on_any_write: ClassVar[bool] = False
+    """Whether every mutating call forces a save, even one that leaves the values as
+    they were. False: what gets written is decided by value alone. A subclass for a
+    framework whose rule is "an assignment writes the cookie" (Flask) sets it True;
+    what a server-side store writes is still the delta by value."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        self._exchange = None
         dict.__init__(self, *args, **kwargs)
+        self._owner = _Detached(self)
 
-    # -- loading and flags -------------------------------------------------------------
+    @classmethod
+    def owned_by(cls, owner: SessionOwner) -> Session:
+        """An empty session recorded on ``owner`` (how an `Exchange` makes its session)."""
+        # __new__ skips the Python-level __init__, which would make a detached owner.
+        session = cls.__new__(cls)
+        session._owner = owner
+        return session
 
-    def _load(self) -> None:
-        exchange = self._exchange
-        if exchange is not None and not exchange._loaded:
-            exchange._load_on_first_use()
+    # -- recording -----------------------------------------------------------------------
+    # The reads below (__getitem__, get, __contains__) inline `_read` and `_hand_out`: they
+    # run on nearly every request, and a call costs as much as their whole body.
 
     def _read(self) -> None:
-        self._load()
-        self._accessed = True
+        owner = self._owner
+        if not owner.loaded:
+            owner.load_now()
+        owner.accessed = True
 
     def _hand_out(self, key: str) -> None:
-        handed_out = self._handed_out
+        owner = self._owner
+        handed_out = owner.handed_out
         if handed_out is None:
-            self._handed_out = {key}
+            owner.handed_out = {key}
         else:
             handed_out.add(key)
 
     def _hand_out_all(self) -> None:
         self._read()
-        self._all_handed_out = True
+        self._owner.all_handed_out = True
 
     def _write(self) -> None:
-        exchange = self._exchange
-        if exchange is not None and exchange._committed:
-            raise SessionCommittedError(
-                "the session was changed after the response headers were sent; the change "
-                "cannot reach the client or the store. Change it before the response starts "
-                "(not in a streaming body or a background task)."
-            )
-        self._load()
-        self._accessed = True
-        self._modified = True
+        owner = self._owner
+        if owner.committed:
+            raise SessionCommittedError(_COMMITTED)
+        if not owner.loaded:
+            owner.load_now()
+        owner.accessed = owner.modified = True
+        if self.save_on_any_write:
+            owner.forced = True
 
     @property
     def accessed(self) -> bool:
         """True once the session was read or written in this request (adds ``Vary: Cookie``)."""
-        return self._accessed
+        return self._owner.accessed
 
     @accessed.setter
     def accessed(self, value: bool) -> None:
-        exchange = self._exchange
-        if value and exchange is not None and exchange._load_on_mark and not exchange._loaded:
-            exchange._load_on_first_use()
-        self._accessed = bool(value)
+        owner = self._owner
+        if value and owner.load_on_mark and not owner.loaded:
+            owner.load_now()
+        owner.accessed = bool(value)
 
     @property
     def modified(self) -> bool:
         """True once a mutating call ran; assigning True forces a save (the Flask idiom)."""
-        return self._modified
+        return self._owner.modified
 
     @modified.setter
     def modified(self, value: bool) -> None:
         if value:
             self._write()
-            self._forced = True
+            self._owner.forced = True
         else:
-            self._modified = False
-            self._forced = False
+            owner = self._owner
+            owner.modified = owner.forced = False
 
     def mark_accessed(self) -> None:
         """Mark the session accessed (Starlette's ``request.session`` calls this)."""
@@ -149,18 +262,79 @@ class Session(dict[str, Any]):
     def purge(self) -> None:
         """Destroy the session: its state is removed from the store and the cookie deleted.
 
+        Its ``permanent`` override goes too ("remember me" never outlives a logout).
         Writing to the session afterwards in the same request starts a new session under
         a new key (as ``clear()`` followed by ``renew()`` would), so "log out, then flash
         a message" works.
         """
         self._write()
         dict.clear(self)
-        self._purged = True
+        owner = self._owner
+        owner.purged = True
+        owner.permanent = None
+        owner.authenticated_now = False
 
     def renew(self) -> None:
-        """Keep the state but move it to a new session key (do this when logging in)."""
+        """Keep the state but move it to a new session key.
+
+        With a subject key configured, a login (a change of subject) renews by itself.
+        The old key keeps forwarding to the new one for ``renew_grace`` (server-side
+        stores), so requests already in flight with the old cookie still find the
+        session.
+        """
         self._write()
-        self._renewed = True
+        self._owner.renewed = True
+
+    # -- accounts ------------------------------------------------------------------------
+
+    @property
+    def subject(self) -> str | None:
+        """Who the session belongs to: its value under ``SessionConfig.subject_key``, as
+        text (``None``: anonymous, or no subject key configured)."""
+        self._read()
+        key = self._owner.subject_key
+        if key is None:
+            return None
+        return subject_of(dict.get(self, key), key)
+
+    @property
+    def authenticated_at(self) -> float | None:
+        """When the current subject was set or last confirmed (`mark_authenticated`), in
+        seconds since the epoch; ``None`` for an anonymous session. It survives
+        `renew`; `purge` and a change of subject reset it."""
+        self._read()
+        return self._owner.authentication_time()
+
+    def mark_authenticated(self) -> None:
+        """The user proved who they are again (a step-up, "confirm your password"):
+        `authenticated_at` becomes now and the session key is renewed."""
+        self._read()
+        if self.subject is None:
+            raise ValueError(
+                "mark_authenticated() needs a session with a subject "
+                "(set SessionConfig(subject_key=...) and log the user in first)"
+            )
+        self._write()
+        owner = self._owner
+        owner.authenticated_now = owner.renewed = True
+
+    def is_fresh(self, max_age: timedelta | float) -> bool:
+        """Whether a subject is set and was authenticated less than ``max_age`` ago (for
+        "confirm your password before changing it")."""
+        seconds = max_age.total_seconds() if isinstance(max_age, timedelta) else max_age
+        authenticated_at = self.authenticated_at
+        if authenticated_at is None:
+            return False
+        return self._owner.now - authenticated_at < seconds
+
+    @property
+    def id(self) -> str | None:
+        """The session's public identifier: stable for a server-side session until its
+        key is renewed, derived one way from the key (it can be shown, listed and passed
+        to ``revoke``, never used as a cookie). ``None`` before the first save and with
+        `CookieStore`."""
+        self._read()
+        return self._owner.current_id()
 
     @property
     def permanent(self) -> bool:
@@ -168,60 +342,48 @@ class Session(dict[str, Any]):
 
         Defaults to the lifecycle's behaviour (`PersistentSession`: True,
         `BrowserSession`: False); setting it overrides that for this session and is
-        stored with it.
+        stored with it. ``clear()`` and ``purge()`` forget the override.
         """
         self._read()
-        if self._permanent is not None:
-            return self._permanent
-        exchange = self._exchange
-        return exchange is not None and exchange._manager.default_permanent
+        owner = self._owner
+        permanent = owner.permanent
+        return owner.default_permanent if permanent is None else permanent
 
     @permanent.setter
     def permanent(self, value: bool) -> None:
         self._write()
-        self._permanent = bool(value)
+        self._owner.permanent = bool(value)
 
     @property
     def status(self) -> SessionStatus:
         """What the request has done to the session so far (decided by value)."""
-        exchange = self._exchange
-        if exchange is not None:
-            return exchange._outcome()[0]
-        # Detached: no loaded state to compare with, so the flags decide.
-        if self._purged:
-            return _RENEWED if dict.__len__(self) else _PURGED
-        if self._renewed:
-            return _RENEWED
-        return _CHANGED if self._modified else _UNCHANGED
+        return self._owner.status()
 
     @property
     def new(self) -> bool:
         """True if the request did not arrive with a live session."""
         self._read()
-        exchange = self._exchange
-        return exchange is None or exchange._created_at is None
+        return self._owner.created_at is None
 
     @property
     def created_at(self) -> float | None:
         """When the session was first saved (seconds since the epoch), if it was."""
         self._read()
-        exchange = self._exchange
-        return None if exchange is None else exchange._created_at
+        return self._owner.created_at
 
     @property
     def expires_at(self) -> float | None:
         """When the stored state expires, as last known (after loading or writing)."""
         self._read()
-        exchange = self._exchange
-        return None if exchange is None else exchange._expires_at
+        return self._owner.expires_at
 
     # -- reads ---------------------------------------------------------------------------
 
     def __getitem__(self, key: str) -> Any:
-        exchange = self._exchange
-        if exchange is not None and not exchange._loaded:
-            exchange._load_on_first_use()
-        self._accessed = True
+        owner = self._owner
+        if not owner.loaded:
+            owner.load_now()
+        owner.accessed = True
         value = dict.__getitem__(self, key)
         if type(value) not in IMMUTABLE_TYPES:
             self._hand_out(key)
@@ -232,10 +394,10 @@ class Session(dict[str, Any]):
     @overload
     def get(self, key: str, default: Any, /) -> Any: ...
     def get(self, key: str, default: Any = None, /) -> Any:
-        exchange = self._exchange
-        if exchange is not None and not exchange._loaded:
-            exchange._load_on_first_use()
-        self._accessed = True
+        owner = self._owner
+        if not owner.loaded:
+            owner.load_now()
+        owner.accessed = True
         value = dict.get(self, key, _MISSING)
         if value is _MISSING:
             return default
@@ -244,10 +406,10 @@ class Session(dict[str, Any]):
         return value
 
     def __contains__(self, key: object) -> bool:
-        exchange = self._exchange
-        if exchange is not None and not exchange._loaded:
-            exchange._load_on_first_use()
-        self._accessed = True
+        owner = self._owner
+        if not owner.loaded:
+            owner.load_now()
+        owner.accessed = True
         return dict.__contains__(self, key)
 
     def __iter__(self) -> Iterator[str]:
@@ -298,10 +460,13 @@ class Session(dict[str, Any]):
         return other | dict(dict.items(self))  # type: ignore[no-any-return]
 
     def __repr__(self) -> str:
-        exchange = self._exchange
-        if exchange is not None and not exchange._loaded:
+        if not self._owner.loaded:
             return f"{type(self).__name__}(<not loaded>)"
         return f"{type(self).__name__}({dict.__repr__(self)})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # A copy or a pickle is a detached session holding the same state.
+        return (type(self), (dict(dict.items(self)),))
 
     # -- writes --------------------------------------------------------------------------
 
@@ -314,11 +479,16 @@ class Session(dict[str, Any]):
         dict.__delitem__(self, key)
 
     def clear(self) -> None:
+        """Remove every key, and the ``permanent`` override with them (as Flask does)."""
         self._write()
         dict.clear(self)
+        self._owner.permanent = None
 
     def pop(self, key: str, default: Any = _MISSING, /) -> Any:
-        self._read()
+        # Popping a missing key changes nothing and marks nothing (as in Starlette).
+        owner = self._owner
+        if not owner.loaded:
+            owner.load_now()
         if dict.__contains__(self, key):
             self._write()
             return dict.pop(self, key)
@@ -334,7 +504,11 @@ class Session(dict[str, Any]):
         return dict.popitem(self)
 
     def setdefault(self, key: str, default: Any = None, /) -> Any:
-        self._read()
+        # A present key is returned without marking anything (as in Starlette); a mutable
+        # value handed out this way is still compared by value at the end.
+        owner = self._owner
+        if not owner.loaded:
+            owner.load_now()
         if dict.__contains__(self, key):
             value = dict.__getitem__(self, key)
             if type(value) not in IMMUTABLE_TYPES:
@@ -352,3 +526,8 @@ class Session(dict[str, Any]):
         self._write()
         dict.update(self, other)
         return self
+
+
+def owner_of(session: Session) -> SessionOwner:
+    """Whoever ``session`` records its use on (its exchange, or its detached owner)."""
+    return session._owner

@@ -6,15 +6,17 @@ once; the ``Expires`` date is formatted at most once per second.
 
 from __future__ import annotations
 
+import enum
 import time
+from collections.abc import Mapping
 from functools import lru_cache
+from typing import NamedTuple
 
 from ._config import SessionConfig
 
-__all__ = ["SetCookieFormatter", "http_date"]
+__all__ = ["CookieSpelling", "SetCookieFormatter", "http_date"]
 
 _EPOCH = "Thu, 01 Jan 1970 00:00:00 GMT"
-_SAME_SITE = {"lax": "Lax", "strict": "Strict", "none": "None"}
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
@@ -30,26 +32,68 @@ def http_date(timestamp: int) -> str:
     )
 
 
+class CookieSpelling(str, enum.Enum):
+    """How ``Set-Cookie`` attribute names are spelt. Browsers read any case (RFC 6265);
+    an adapter picks its framework's spelling, so tests written for it keep passing."""
+
+    TITLE = "title"
+    """``Path=/; Secure; HttpOnly; SameSite=Lax``, as werkzeug (Flask) writes them."""
+    LOWER = "lower"
+    """``path=/; secure; httponly; samesite=lax``, as Starlette writes them (it keeps
+    ``Max-Age`` in title case)."""
+
+
+class _Names(NamedTuple):
+    expires: str
+    max_age: str
+    path: str
+    domain: str
+    secure: str
+    http_only: str
+    same_site: str
+    partitioned: str
+    same_site_values: Mapping[str, str]
+
+
+_NAMES = {
+    CookieSpelling.TITLE: _Names(
+        "Expires", "Max-Age", "Path", "Domain", "Secure", "HttpOnly", "SameSite", "Partitioned",
+        {"lax": "Lax", "strict": "Strict", "none": "None"},
+    ),
+    CookieSpelling.LOWER: _Names(
+        "expires", "Max-Age", "path", "domain", "secure", "httponly", "samesite", "partitioned",
+        {"lax": "lax", "strict": "strict", "none": "none"},
+    ),
+}  # fmt: skip
+
+
 class SetCookieFormatter:
     """Formats the session cookie and its removal for one configuration."""
 
-    __slots__ = ("_attributes", "_prefix", "removal")
+    __slots__ = ("_attributes", "_expires", "_max_age", "_prefix", "removal")
 
-    def __init__(self, config: SessionConfig) -> None:
-        attributes = [f"Path={config.cookie_path}"]
+    def __init__(
+        self, config: SessionConfig, spelling: CookieSpelling = CookieSpelling.TITLE
+    ) -> None:
+        names = _NAMES[CookieSpelling(spelling)]
+        attributes = [f"{names.path}={config.cookie_path}"]
         if config.cookie_domain is not None:
-            attributes.append(f"Domain={config.cookie_domain}")
+            attributes.append(f"{names.domain}={config.cookie_domain}")
         if config.cookie_secure:
-            attributes.append("Secure")
+            attributes.append(names.secure)
         if config.cookie_http_only:
-            attributes.append("HttpOnly")
+            attributes.append(names.http_only)
         if config.cookie_same_site is not None:
-            attributes.append(f"SameSite={_SAME_SITE[config.cookie_same_site]}")
+            attributes.append(
+                f"{names.same_site}={names.same_site_values[config.cookie_same_site]}"
+            )
         if config.cookie_partitioned:
-            attributes.append("Partitioned")
+            attributes.append(names.partitioned)
         self._attributes = "; " + "; ".join(attributes)
         self._prefix = config.cookie_name + "="
-        self.removal = f"{self._prefix}; Expires={_EPOCH}; Max-Age=0{self._attributes}"
+        self._expires = f"; {names.expires}="
+        self._max_age = f"; {names.max_age}="
+        self.removal = f"{self._prefix}{self._expires}{_EPOCH}{self._max_age}0{self._attributes}"
         """The header value that removes the cookie, with the attributes it was set with."""
 
     def set(self, value: str, max_age: int | None, now: float) -> str:
@@ -57,4 +101,7 @@ class SetCookieFormatter:
         if max_age is None:
             return self._prefix + value + self._attributes
         expires = http_date(int(now) + max_age)
-        return f"{self._prefix}{value}; Expires={expires}; Max-Age={max_age}{self._attributes}"
+        return (
+            f"{self._prefix}{value}{self._expires}{expires}{self._max_age}{max_age}"
+            f"{self._attributes}"
+        )

@@ -1,18 +1,21 @@
-"""Building redis-py clients from a URL, with defaults that suit a session store.
+"""The redis-py options `from_url` gives a client, derived from the store's deadline.
 
 A session store sits on every request's path, so a slow or dead Redis must fail fast
-rather than hang the request:
+rather than hang the request. Every store command has a total ``deadline`` (`DEADLINE`
+seconds by default); the client's timeouts are cut from it:
 
-- connecting and every reply are bounded by `CONNECT_TIMEOUT` and `SOCKET_TIMEOUT`;
+- one server or Sentinel: a reply may take the whole deadline (``socket_timeout``), and
+  a timeout is not retried, so a hung Redis costs one deadline;
+- a cluster retries once at the cluster level, re-reading the slot map in between (a
+  master that stops answering may be failing over), so each attempt gets half of it;
+- connecting takes at most `CONNECT_TIMEOUT` seconds, and never more than an attempt;
 - a dropped connection (a Redis restart, an idle connection cut by a proxy) is retried
-  `RETRIES` times on a fresh connection, after 10-20 ms and 20-40 ms; a timeout is not
-  retried, so a hung Redis costs one `SOCKET_TIMEOUT`, not several;
+  `RETRIES` times on a fresh connection, after 10-20 ms and 20-40 ms;
 - a connection idle for `HEALTH_CHECK_INTERVAL` seconds is checked with a PING before use;
 - TCP keepalive is on (redis-py's default).
 
 Every default can be overridden with a keyword argument, or in the URL's query string
-(``?socket_timeout=5``), which redis-py reads last. A URL scheme ending in ``+cluster``
-(``redis+cluster://``, ``rediss+cluster://``) or ``cluster=True`` selects Redis Cluster.
+(``?socket_timeout=5``), which redis-py reads last.
 """
 
 from __future__ import annotations
@@ -23,49 +26,33 @@ from redis.backoff import EqualJitterBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 __all__ = [
+    "CLUSTER_ATTEMPTS",
     "CONNECT_TIMEOUT",
     "HEALTH_CHECK_INTERVAL",
     "RETRIES",
-    "SOCKET_TIMEOUT",
+    "attempt_timeout",
     "client_options",
-    "split_cluster_scheme",
 ]
 
 CONNECT_TIMEOUT = 2.0
-"""Seconds to wait for a connection to Redis."""
-SOCKET_TIMEOUT = 2.0
-"""Seconds to wait for any one reply."""
+"""The most seconds `from_url`'s clients wait for a connection (less if the deadline is short)."""
 RETRIES = 2
 """Retries after a dropped connection (so at most three attempts per command)."""
+CLUSTER_ATTEMPTS = 2
+"""Attempts a cluster client makes per command (the second after re-reading the layout)."""
 HEALTH_CHECK_INTERVAL = 30
 """Seconds a connection may stay idle before it is checked with a PING on next use."""
 _BACKOFF_BASE = 0.01
 _BACKOFF_CAP = 0.1
 
-_CLUSTER_SUFFIX = "+cluster://"
 
-
-def split_cluster_scheme(url: str, cluster: bool | None) -> tuple[str, bool]:
-    """The URL redis-py understands and whether it names a Redis Cluster.
-
-    ``redis+cluster://`` and ``rediss+cluster://`` become ``redis://`` and ``rediss://``
-    with cluster mode on; an explicit ``cluster`` argument must agree with the scheme.
-    """
-    scheme, separator, rest = url.partition("://")
-    if not separator:
-        raise ValueError(f"not a Redis URL (no scheme): {url!r}")
-    from_scheme = scheme.lower().endswith("+cluster")
-    if from_scheme:
-        url = scheme[: -len("+cluster")] + "://" + rest
-    if cluster is None:
-        return url, from_scheme
-    if from_scheme and not cluster:
-        raise ValueError(f"cluster=False contradicts the URL scheme {scheme!r}")
-    return url, cluster
+def attempt_timeout(deadline: float, *, cluster: bool) -> float:
+    """The socket timeout that keeps a client's attempts within ``deadline`` seconds."""
+    return deadline / CLUSTER_ATTEMPTS if cluster else deadline
 
 
 def client_options(
-    kwargs: dict[str, Any], retry_class: type[Any], *, cluster: bool
+    kwargs: dict[str, Any], retry_class: type[Any], *, cluster: bool, deadline: float
 ) -> dict[str, Any]:
     """``kwargs`` completed with this module's defaults (explicit values win).
 
@@ -74,14 +61,16 @@ def client_options(
     a cluster client retries at the cluster level, reconnecting to the current topology.
     """
     options = dict(kwargs)
-    options.setdefault("socket_connect_timeout", CONNECT_TIMEOUT)
-    options.setdefault("socket_timeout", SOCKET_TIMEOUT)
+    per_attempt = attempt_timeout(deadline, cluster=cluster)
+    options.setdefault("socket_connect_timeout", min(CONNECT_TIMEOUT, per_attempt))
+    options.setdefault("socket_timeout", per_attempt)
     options.setdefault("health_check_interval", HEALTH_CHECK_INTERVAL)
+    retries = CLUSTER_ATTEMPTS - 1 if cluster else RETRIES
     options.setdefault(
         "retry",
         retry_class(
             EqualJitterBackoff(cap=_BACKOFF_CAP, base=_BACKOFF_BASE),
-            RETRIES,
+            retries,
             supported_errors=(RedisConnectionError,),
         ),
     )

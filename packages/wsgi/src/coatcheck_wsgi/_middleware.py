@@ -30,18 +30,20 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, cast
 
 from coatcheck import (
-    Exchange,
+    CookieStore,
     Key,
     Session,
     SessionConfig,
     SessionManager,
     SessionStore,
     SessionStoreError,
+)
+from coatcheck.sansio import (
+    Exchange,
     is_async_store,
     run_commands,
+    session_headers,
 )
-
-from ._headers import with_session_headers
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -72,6 +74,12 @@ def _close(body: Iterable[bytes]) -> None:
         close()
 
 
+def _status_code(status: str) -> int | None:
+    """The code of a WSGI status line (``"200 OK"``), or ``None`` if it has none."""
+    code = status[:3]
+    return int(code) if code.isdigit() else None
+
+
 def get_session(environ: WSGIEnvironment) -> Session:
     """The request's session, as `SessionMiddleware` put it in ``environ``.
 
@@ -90,23 +98,26 @@ def get_session(environ: WSGIEnvironment) -> Session:
 class SessionMiddleware:
     """Session management for a WSGI application.
 
-    ``store`` is a synchronous `coatcheck.SessionStore` (`coatcheck.CookieStore`,
-    `coatcheck.MemoryStore`, ``coatcheck_redis.RedisStore``, ...); ``key`` is one
+    ``store`` is `coatcheck.CookieStore` or a synchronous `coatcheck.SessionStore`
+    (`coatcheck.MemoryStore`, ``coatcheck_redis.RedisStore``, ...); ``key`` is one
     `coatcheck.Key` or several (the first signs and encrypts, all are accepted, for
-    rotation); ``config`` is a `coatcheck.SessionConfig`. The session is
-    ``environ["coatcheck.session"]`` (see `get_session`), read from the store on its first
-    use. Safe to share between threads: all per-request state lives in the request.
+    rotation); ``config`` is a `coatcheck.SessionConfig`. Instead of ``key`` and
+    ``config``, ``manager`` may give a ready `coatcheck.SessionManager` built for
+    ``store``. The session is ``environ["coatcheck.session"]`` (see `get_session`), read
+    from the store on its first use. Safe to share between threads: all per-request state
+    lives in the request.
     """
 
-    __slots__ = ("_cookie_name", "app", "manager", "store")
+    __slots__ = ("_cookie_name", "_inline_store", "_with_subjects", "app", "manager", "store")
 
     def __init__(
         self,
         app: WSGIApplication,
         *,
-        store: SessionStore,
-        key: Key | Sequence[Key],
+        store: SessionStore | CookieStore,
+        key: Key | Sequence[Key] | None = None,
         config: SessionConfig | None = None,
+        manager: SessionManager | None = None,
     ) -> None:
         if is_async_store(store):
             raise TypeError(
@@ -114,15 +125,28 @@ class SessionMiddleware:
                 "cannot await it. Use its synchronous twin (coatcheck_redis.RedisStore "
                 "instead of AsyncRedisStore, say)."
             )
+        if manager is None:
+            if key is None:
+                raise TypeError("SessionMiddleware needs a key (or a ready manager)")
+            manager = SessionManager(key=key, store=store, config=config)
+        elif key is not None or config is not None:
+            raise TypeError("give either manager, or key and config, not both")
         self.app = app
         self.store = store
-        self.manager = SessionManager(key=key, config=config)
-        self._cookie_name = self.manager.config.cookie_name
+        self.manager = manager
+        self._inline_store = None if isinstance(store, CookieStore) else store
+        self._cookie_name = manager.config.cookie_name
+        self._with_subjects = manager.config.subject_key is not None
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        exchange = self.manager.begin(environ.get("HTTP_COOKIE"), inline_store=self.store)
+        store = self._inline_store
+        exchange = self.manager.begin(
+            environ.get("HTTP_COOKIE"),
+            inline_store=store,
+            user_agent=environ.get("HTTP_USER_AGENT") if self._with_subjects else None,
+        )
         environ[ENVIRON_KEY] = exchange.session
-        response = _Response(exchange, self.store, start_response, self._cookie_name)
+        response = _Response(exchange, store, start_response, self._cookie_name)
         try:
             body = self.app(environ, response.start_response)
         except SessionStoreError as exc:
@@ -156,7 +180,7 @@ class _Response:
     def __init__(
         self,
         exchange: Exchange,
-        store: SessionStore,
+        store: SessionStore | None,
         start_response: StartResponse,
         cookie_name: str,
     ) -> None:
@@ -181,14 +205,14 @@ class _Response:
         if not self.started:
             self.started = True
             try:
-                if exchange.finish():
+                if exchange.finish(_status_code(status)) and self._store is not None:
                     run_commands(exchange, self._store)
             except SessionStoreError as exc:
                 self.replace(exc)
                 return _discard
-        headers = with_session_headers(
-            headers, exchange.set_cookie, exchange.vary, self._cookie_name
-        )
+        set_cookie = exchange.set_cookie
+        if set_cookie is not None or exchange.vary:
+            headers = session_headers(headers, set_cookie, exchange.vary, self._cookie_name)
         self.forwarded = True
         return self._start_response(status, headers, exc_info)
 

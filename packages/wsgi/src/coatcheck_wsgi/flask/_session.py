@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from flask.sessions import SessionMixin
 
-from coatcheck import Session
+from coatcheck.pallets import PalletsSession
 
 __all__ = ["FlaskSession"]
 
 
-class FlaskSession(Session, SessionMixin):  # type: ignore[override]
+class FlaskSession(PalletsSession, SessionMixin):  # type: ignore[override]
     """The session ``flask.session`` returns under `FlaskSessionInterface`.
 
     A `coatcheck.Session` (a ``dict``) that is also Flask's ``SessionMixin``. coatcheck's
@@ -18,4 +18,8 @@ class FlaskSession(Session, SessionMixin):  # type: ignore[override]
     and ``accessed`` are tracked, and ``session.modified = True`` forces a save. Flask
     marks the session accessed whenever ``flask.session`` is used, and that first use
     loads it from the store.
+
+    As in Flask, any assignment writes the cookie, even of the value a key already held
+    (`coatcheck.pallets.PalletsSession`); a server-side store still writes only the keys
+    whose values changed.
     """
