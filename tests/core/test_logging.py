@@ -24,7 +24,10 @@ def _lines(records: list[logging.LogRecord]) -> Iterator[str]:
             yield formatter.formatException(record.exc_info)
 
 
-@settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=40,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(value=SECRET_TEXT, garbage=SECRET_TEXT)
 def test_every_path_that_logs_keeps_data_out(
     caplog: pytest.LogCaptureFixture, value: str, garbage: str

@@ -47,6 +47,8 @@ _Monitor: Any = Monitor  # redis-py leaves Monitor unannotated
 
 START_TIMEOUT = 15.0
 """Seconds a server (or a cluster) gets to become ready."""
+MEET_AGAIN_AFTER = 2.0
+"""Seconds a cluster node may go on missing some nodes before it is introduced again."""
 CLUSTER_NODE_TIMEOUT_MS = 5000
 """``cluster-node-timeout`` unless a test asks for another (failover tests go faster)."""
 
@@ -373,6 +375,7 @@ class RedisClusterServers(Running):
         deadline = time.monotonic() + START_TIMEOUT
         for node in self.nodes:
             with contextlib.closing(node.admin()) as client:
+                meet_again = time.monotonic() + MEET_AGAIN_AFTER
                 while True:
                     info: dict[str, Any] = client.cluster("INFO")
                     fields = {name: str(value) for name, value in info.items()}
@@ -384,7 +387,12 @@ class RedisClusterServers(Running):
                     ):
                         break
                     if time.monotonic() > deadline:
-                        raise TimeoutError(f"the cluster is not ready: {fields}")
+                        raise TimeoutError(
+                            f"the cluster is not ready: {fields}\n{self._nodes_seen_by(client)}"
+                        )
+                    if time.monotonic() > meet_again:
+                        self._meet_missing(client)
+                        meet_again = time.monotonic() + MEET_AGAIN_AFTER
                     time.sleep(0.05)
         for replica in self.replica_nodes():
             replica.wait_until_synced(max(0.1, deadline - time.monotonic()))
@@ -406,6 +414,31 @@ class RedisClusterServers(Running):
     def primaries(self) -> list[RedisServer]:
         """The running nodes that are primaries now."""
         return [node for node in self.nodes if node.running and self.role(node) == "master"]
+
+    @staticmethod
+    def _nodes_seen_by(client: Redis) -> str:
+        """``CLUSTER NODES`` as ``client``'s node sees the cluster (for error messages)."""
+        admin: Any = client  # redis-py leaves execute_command unannotated
+        raw: Any = admin.execute_command("CLUSTER NODES", NEVER_DECODE=[])
+        return raw.decode() if isinstance(raw, bytes) else str(raw)
+
+    def _meet_missing(self, client: Redis) -> None:
+        """Introduce ``client``'s node again to every node it does not know.
+
+        ``redis-cli --cluster create`` meets the nodes once. On a busy machine a handshake
+        can time out, and the node is then dropped; gossip usually brings it back, but
+        not always before the start timeout. ``CLUSTER MEET`` is harmless for known nodes.
+        """
+        # A line reads "<id> <ip>:<port>@<bus port> ...", or ":0@0" for a node it knows
+        # by id only (still in handshake, or gone).
+        addresses = [line.split()[1] for line in self._nodes_seen_by(client).splitlines()]
+        known_ports = {address.split("@")[0].rsplit(":", 1)[1] for address in addresses}
+        admin: Any = client
+        for other in self.nodes:
+            if str(other.port) not in known_ports and other.cluster_bus_port is not None:
+                admin.execute_command(
+                    "CLUSTER", "MEET", LOOPBACK, other.port, other.cluster_bus_port
+                )
 
     def replica_nodes(self) -> list[RedisServer]:
         """The running nodes that are replicas now."""
