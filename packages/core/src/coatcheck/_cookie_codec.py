@@ -226,33 +226,29 @@ class CookieCodec:
         if header is None:
             return None
         flags, extras = header
-        start = _TIME_SIZE
-        if extras:
-            return self._decode_extras(envelope, flags, extras, key_index)
-        if len(envelope) <= start:
-            return None
-        (created_at,) = _unpack_time(envelope)
-        if not math.isfinite(created_at):
-            return None
         permanent = bool(flags & _FLAG_PERMANENT) if flags & _FLAG_EXPLICIT else None
-        return Envelope(envelope[start:], created_at, permanent, key_index)
-
-    @staticmethod
-    def _decode_extras(envelope: bytes, flags: int, extras: int, key_index: int) -> Envelope | None:
+        if not extras:
+            if len(envelope) <= _TIME_SIZE:
+                return None
+            (created_at,) = _unpack_time(envelope)
+            if not math.isfinite(created_at):
+                return None
+            return Envelope(envelope[_TIME_SIZE:], created_at, permanent, key_index)
         times = _TIMES[extras]
-        start = times.size
-        if len(envelope) <= start:
+        if len(envelope) <= times.size:
             return None
         values = times.unpack_from(envelope)
         isfinite = math.isfinite
-        for value in values:
-            if not isfinite(value):
+        for moment in values:
+            if not isfinite(moment):
                 return None
-        authenticated_at = values[1] if extras & _EXTRA_AUTHENTICATED else None
-        extended_at = values[-1] if extras & _EXTRA_EXTENDED else None
-        permanent = bool(flags & _FLAG_PERMANENT) if flags & _FLAG_EXPLICIT else None
         return Envelope(
-            envelope[start:], values[0], permanent, key_index, authenticated_at, extended_at
+            envelope[times.size :],
+            values[0],
+            permanent,
+            key_index,
+            values[1] if extras & _EXTRA_AUTHENTICATED else None,
+            values[-1] if extras & _EXTRA_EXTENDED else None,
         )
 
     def _open(self, raw: bytes) -> tuple[bytes, int] | None:
