@@ -4,6 +4,7 @@ hung Redis from hanging a request."""
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import pytest
 from redis.cluster import RedisCluster
@@ -156,3 +157,29 @@ async def test_keyword_arguments_override_the_defaults(
     finally:
         disposable_redis.thaw()
         await store.aclose()
+
+
+def test_only_clients_the_store_cannot_bound_get_a_socket_timeout() -> None:
+    # AsyncRedisStore ends every command at its deadline itself: a socket timeout on its
+    # client would only repeat that, at a cost per command. A blocking client needs one,
+    # as does a cluster, to make its second attempt, and so do the Sentinels.
+    sync_store = RedisStore.from_url("redis://127.0.0.1:1/0", deadline=3.0)
+    async_store = AsyncRedisStore.from_url("redis://127.0.0.1:1/0", deadline=3.0)
+    sentinel_store = AsyncRedisStore.from_url("redis+sentinel://127.0.0.1:1/primary", deadline=3.0)
+    cluster_store = AsyncRedisStore.from_url("redis+cluster://127.0.0.1:1", deadline=3.0)
+
+    def options(client: Any) -> dict[str, Any]:
+        # A cluster client keeps its connections' options itself, the others in a pool.
+        pool = getattr(client, "connection_pool", client)
+        kwargs: dict[str, Any] = pool.connection_kwargs
+        return kwargs
+
+    try:
+        assert options(sync_store.client)["socket_timeout"] == 3.0
+        assert options(async_store.client)["socket_timeout"] is None
+        assert options(sentinel_store.client)["socket_timeout"] is None
+        [sentinel] = sentinel_store._sentinels
+        assert options(sentinel)["socket_timeout"] == 3.0
+        assert options(cluster_store.client)["socket_timeout"] == 1.5
+    finally:
+        sync_store.close()

@@ -3,7 +3,8 @@
 Three things only an event loop needs:
 
 - **The deadline is exact.** Each command runs under a timeout of ``deadline`` seconds
-  and fails with `SessionStoreError` when it expires. Cancelling a command is safe on one
+  (`Watchdog`: one timer for all of a store's commands) and fails with
+  `SessionStoreError` when it expires. Cancelling a command is safe on one
   connection (redis-py closes that connection), but not while a cluster client re-reads
   the cluster's layout: redis-py then closes every node's connections, and failures
   cascade to other requests. So the store runs a cluster client's layout reads in tasks
@@ -29,7 +30,6 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import dataclasses
-import sys
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 
@@ -56,6 +56,7 @@ from ._record import (
 )
 from ._redis_store import is_wrong_type, layout_changed
 from ._scripts import CAP, DELETE, LIST, RENEW, REVOKE, REVOKE_ALL, SAVE, UPDATE, LuaScript
+from ._watchdog import Watchdog
 
 __all__ = ["AsyncRedisStore", "harden_cluster_client"]
 
@@ -112,18 +113,6 @@ def harden_cluster_client(client: RedisCluster) -> None:
     setattr(client, _HARDENED, True)
 
 
-if sys.version_info >= (3, 11):
-
-    async def _within(seconds: float, work: Callable[..., Awaitable[T]], *args: Any) -> T:
-        async with asyncio.timeout(seconds):
-            return await work(*args)
-
-else:  # pragma: no cover - Python 3.10
-
-    async def _within(seconds: float, work: Callable[..., Awaitable[T]], *args: Any) -> T:
-        return await asyncio.wait_for(work(*args), seconds)
-
-
 class AsyncRedisStore:
     """A session store in Redis, for async applications (ASGI: Starlette, FastAPI, ...).
 
@@ -157,6 +146,7 @@ class AsyncRedisStore:
         if isinstance(client, RedisCluster):
             harden_cluster_client(client)
         self._ready = not self._cluster
+        self._watchdog = Watchdog(self.options.deadline)
         self._opening: asyncio.Lock | None = None
         self._sentinels: list[Redis] = []
         # Typed here: redis-py leaves execute_command unannotated.
@@ -208,12 +198,17 @@ class AsyncRedisStore:
 
     async def _bounded(self, command: str, work: Callable[..., Awaitable[T]], *args: Any) -> T:
         """``work(*args)`` within the deadline (after initialising the client, once)."""
+        if not self._cluster:
+            try:
+                return await self._watchdog.run(work, *args)
+            except TimeoutError:
+                raise self.options.expired(command) from None
         token = _IN_COMMAND.set(True)
         try:
             if self._ready:
-                return await _within(self.options.deadline, work, *args)
-            return await _within(self.options.deadline, self._initialized, work, *args)
-        except asyncio.TimeoutError:
+                return await self._watchdog.run(work, *args)
+            return await self._watchdog.run(self._initialized, work, *args)
+        except TimeoutError:
             raise self.options.expired(command) from None
         finally:
             _IN_COMMAND.reset(token)

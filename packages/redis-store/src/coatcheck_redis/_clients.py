@@ -59,13 +59,19 @@ _ASYNC = _Classes(
 )
 
 
-def _sentinel_kwargs(connection: Mapping[str, Any], tls: bool) -> dict[str, Any]:
-    """What the Sentinel connections get by default: the servers' timeouts and TLS set-up."""
+def _sentinel_kwargs(connection: Mapping[str, Any], tls: bool, deadline: float) -> dict[str, Any]:
+    """What the Sentinel connections get by default: the servers' timeouts and TLS set-up.
+
+    A Sentinel that hangs is given up after the deadline even where the servers' own
+    connections have no ``socket_timeout`` (the asyncio store's, which it bounds itself).
+    """
     chosen = {
         name: value
         for name, value in connection.items()
         if name.startswith(("socket_", "ssl_")) or name in ("retry", "retry_on_error")
     }
+    if chosen.get("socket_timeout") is None:
+        chosen["socket_timeout"] = deadline
     if tls:
         chosen["ssl"] = True
     return chosen
@@ -92,7 +98,9 @@ def _client(
             )
         if "load_balancing_strategy" not in options:
             options["load_balancing_strategy"] = redis.cluster.LoadBalancingStrategy.ROUND_ROBIN
-    options = client_options(options, classes.retry, cluster=cluster, deadline=deadline)
+    options = client_options(
+        options, classes.retry, cluster=cluster, deadline=deadline, watched=classes is _ASYNC
+    )
     if target.kind == "standalone":
         return classes.redis.from_url(target.url, **options), []
     if cluster:
@@ -104,7 +112,7 @@ def _client(
     if target.tls:
         connection["ssl"] = True
     if sentinel_kwargs is None:
-        sentinel_kwargs = _sentinel_kwargs(connection, target.tls)
+        sentinel_kwargs = _sentinel_kwargs(connection, target.tls, deadline)
     sentinel = classes.sentinel(list(target.sentinels), sentinel_kwargs=sentinel_kwargs)
     client = sentinel.master_for(target.service_name, redis_class=classes.redis, **connection)
     return client, list(sentinel.sentinels)

@@ -5,7 +5,10 @@ rather than hang the request. Every store command has a total ``deadline`` (`DEA
 seconds by default); the client's timeouts are cut from it:
 
 - one server or Sentinel: a reply may take the whole deadline (``socket_timeout``), and
-  a timeout is not retried, so a hung Redis costs one deadline;
+  a timeout is not retried, so a hung Redis costs one deadline. An asyncio client gets
+  no ``socket_timeout``: `AsyncRedisStore` ends every command at its deadline itself,
+  and redis-py's per-command timers (a task and a timer for each write, a timer for
+  each read) would only repeat that, at a cost of several microseconds per command;
 - a cluster retries once at the cluster level, re-reading the slot map in between (a
   master that stops answering may be failing over), so each attempt gets half of it;
 - connecting takes at most `CONNECT_TIMEOUT` seconds, and never more than an attempt;
@@ -52,18 +55,26 @@ def attempt_timeout(deadline: float, *, cluster: bool) -> float:
 
 
 def client_options(
-    kwargs: dict[str, Any], retry_class: type[Any], *, cluster: bool, deadline: float
+    kwargs: dict[str, Any],
+    retry_class: type[Any],
+    *,
+    cluster: bool,
+    deadline: float,
+    watched: bool = False,
 ) -> dict[str, Any]:
     """``kwargs`` completed with this module's defaults (explicit values win).
 
     ``retry_class`` is redis-py's sync or asyncio ``Retry``. A standalone client also
     gets ``retry_on_error``, which redis-py 5 needs besides the ``Retry`` to retry at all;
     a cluster client retries at the cluster level, reconnecting to the current topology.
+    ``watched`` says the store ends every command at its deadline itself (the asyncio
+    store): then only a cluster, which needs a timeout to make its second attempt, gets
+    a ``socket_timeout``.
     """
     options = dict(kwargs)
     per_attempt = attempt_timeout(deadline, cluster=cluster)
     options.setdefault("socket_connect_timeout", min(CONNECT_TIMEOUT, per_attempt))
-    options.setdefault("socket_timeout", per_attempt)
+    options.setdefault("socket_timeout", None if watched and not cluster else per_attempt)
     options.setdefault("health_check_interval", HEALTH_CHECK_INTERVAL)
     retries = CLUSTER_ATTEMPTS - 1 if cluster else RETRIES
     options.setdefault(

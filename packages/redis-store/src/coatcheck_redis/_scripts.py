@@ -30,7 +30,8 @@ instead of a script error, so a list or a string under a name reads as "vanished
 bad data is never a failure. Every write that touches an index keeps it tidy (`tidy`:
 dead entries removed, the key expiring with its last entry). A TTL of 0 or less means
 "expires at once": nothing is kept. Arguments are applied in chunks because Lua's
-``unpack`` has a stack limit (8000 items).
+``unpack`` has a stack limit (8000 items); a new session of no subject whose state
+fits one chunk is written in one ``HSET``.
 
 The stores run them with ``EVALSHA`` and, when Redis answers ``NOSCRIPT`` (after a
 restart, a failover or ``SCRIPT FLUSH``), send the script whole once with ``EVAL``, which
@@ -267,11 +268,17 @@ if ttl <= 0 then
     return 1
 end
 local meta = tonumber(ARGV[5])
-redis.call('HSET', name, '{VERSION_FIELD}', ARGV[2], '{EXPIRES_AT_FIELD}', ARGV[3])
-if meta > 0 then
-    redis.call('HSET', name, 'last_active', ARGV[4], unpack(ARGV, 6, 5 + meta))
+if meta == 0 and #ARGV - 6 < {_CHUNK} then
+    -- A session of no subject whose state fits one call: the usual case.
+    redis.call('HSET', name, '{VERSION_FIELD}', ARGV[2], '{EXPIRES_AT_FIELD}', ARGV[3],
+        unpack(ARGV, 6, #ARGV))
+else
+    redis.call('HSET', name, '{VERSION_FIELD}', ARGV[2], '{EXPIRES_AT_FIELD}', ARGV[3])
+    if meta > 0 then
+        redis.call('HSET', name, 'last_active', ARGV[4], unpack(ARGV, 6, 5 + meta))
+    end
+    call_chunked('HSET', name, 6 + meta, #ARGV)
 end
-call_chunked('HSET', name, 6 + meta, #ARGV)
 redis.call('EXPIRE', name, ttl)
 if KEYS[2] then
     redis.call('ZADD', KEYS[2], ARGV[3], id_of(name))
