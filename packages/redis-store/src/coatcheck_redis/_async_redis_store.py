@@ -198,12 +198,8 @@ class AsyncRedisStore:
 
     async def _bounded(self, command: str, work: Callable[..., Awaitable[T]], *args: Any) -> T:
         """``work(*args)`` within the deadline (after initialising the client, once)."""
-        if not self._cluster:
-            try:
-                return await self._watchdog.run(work, *args)
-            except TimeoutError:
-                raise self.options.expired(command) from None
-        token = _IN_COMMAND.set(True)
+        # Only a hardened cluster client reads the mark; others skip the contextvar.
+        token = _IN_COMMAND.set(True) if self._cluster else None
         try:
             if self._ready:
                 return await self._watchdog.run(work, *args)
@@ -211,7 +207,8 @@ class AsyncRedisStore:
         except TimeoutError:
             raise self.options.expired(command) from None
         finally:
-            _IN_COMMAND.reset(token)
+            if token is not None:
+                _IN_COMMAND.reset(token)
 
     async def _initialized(self, work: Callable[..., Awaitable[T]], *args: Any) -> T:
         await self.initialize()
