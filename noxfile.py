@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import sys
 import tarfile
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -31,6 +32,12 @@ MAIN_PYTHON_ONLY = "not browser and not faults and not failover"
 DIST = ROOT / "dist"
 # Starlette's and Flask's own session tests (tests/peers/), each in its own venv.
 PEER_SUITES = ("starlette", "flask")
+# The core's two builds: pure Python, and its per-request modules compiled by mypyc (the
+# build hook in packages/core/pyproject.toml, switched on by this variable). The suite and
+# the peers' suites run on both; the benchmarks measure the compiled one unless
+# COATCHECK_BUILD=pure is set.
+BUILDS = ("pure", "compiled")
+COMPILE_CORE = {"HATCH_BUILD_HOOK_ENABLE_MYPYC": "true"}
 
 nox.options.sessions = ["tests", "lint", "typecheck"]
 nox.options.reuse_existing_virtualenvs = True
@@ -97,6 +104,53 @@ def _install_packages(session: nox.Session, *, editable: bool = False) -> None:
     session.install(*args)
 
 
+_compiled_wheels: dict[str, Path] = {}
+
+
+def _compiled_core(session: nox.Session) -> str:
+    """The core's compiled wheel for the session's Python, built once per nox run (mypyc
+    takes about a minute); it also builds under ``--install-only``."""
+    tag = session.run_install(
+        "python", "-c", "import sys; print(sys.implementation.cache_tag)", silent=True
+    )
+    key = str(tag).strip()
+    wheel = _compiled_wheels.get(key)
+    if wheel is None or not wheel.exists():
+        outdir = Path(session.bin).parent / "compiled-core"
+        shutil.rmtree(outdir, ignore_errors=True)
+        # hatch-mypyc compiles in place and leaves its artifacts in the source folder,
+        # where an editable install would import them: it builds a copy outside the tree.
+        with tempfile.TemporaryDirectory(prefix="coatcheck-core-") as scratch:
+            source = Path(scratch) / "core"
+            shutil.copytree(
+                ROOT / "packages" / "core",
+                source,
+                ignore=shutil.ignore_patterns("__pycache__", ".mypy_cache", "*.so", "dist"),
+            )
+            session.run_install(
+                "python",
+                "-m",
+                "pip",
+                "wheel",
+                "--quiet",
+                "--no-deps",
+                "--wheel-dir",
+                str(outdir),
+                str(source),
+                env=COMPILE_CORE,
+            )
+        wheel = _one(session, outdir, "*.whl")
+        _compiled_wheels[key] = wheel
+    return str(wheel)
+
+
+def _install_core_build(session: nox.Session, build: str) -> None:
+    """Put the core's ``build`` in place of the one installed, and tell the tests."""
+    core = _compiled_core(session) if build == "compiled" else str(ROOT / "packages" / "core")
+    session.install("--force-reinstall", "--no-deps", core)
+    session.env["COATCHECK_BUILD"] = build
+
+
 def _debian_package(session: nox.Session, binary: str, package: str) -> None:
     """Install a Debian package when its binary is missing and we may (root, apt)."""
     if shutil.which(binary):
@@ -149,22 +203,55 @@ def tests(session: nox.Session) -> None:
         _debian_package(session, "chromium", "chromium")
     _install_packages(session)
     session.install("-r", "requirements/tests.txt")
+    _install_core_build(session, "pure")
     # The peer suites run after the whole suite or `-- tests/peers`, not after other
-    # focused runs (`nox -s tests -- tests/asgi -x`); `nox -s peers` runs them alone.
+    # focused runs (`nox -s tests -- tests/asgi -x`); `nox -s peers` runs them alone. The
+    # whole suite is followed by its run on the compiled core (`nox -s tests_compiled`).
     wanted = not session.posargs or any(arg.startswith("tests/peers") for arg in session.posargs)
     if wanted and _is_main_python(session):
         for suite in PEER_SUITES:
             session.notify(f"peers({suite})", posargs=[])
+    if not session.posargs and _is_main_python(session):
+        session.notify("tests_compiled", posargs=[])
     _run_pytest(session)
 
 
 @nox.session(python=MAIN_PYTHON)
-@nox.parametrize("suite", PEER_SUITES, ids=PEER_SUITES)
-def peers(session: nox.Session, suite: str) -> None:
-    """Run a peer's own session tests against coatcheck (see tests/peers/README.md)."""
+def tests_compiled(session: nox.Session) -> None:
+    """Run the suite and the peers' suites on the core compiled by mypyc (main Python).
+
+    The failover tests are left to the pure build: they kill Redis primaries under load
+    for minutes, and what they test is the Redis store, which is not compiled.
+    """
+    _debian_package(session, "redis-server", "redis-server")
+    _debian_package(session, "wrk", "wrk")
+    _debian_package(session, "chromium", "chromium")
+    _install_packages(session)
+    session.install("-r", "requirements/tests.txt")
+    _install_core_build(session, "compiled")
+    if not session.posargs:
+        for suite in PEER_SUITES:
+            session.notify(f"peers({suite}-compiled)", posargs=[])
+    session.run("pytest", "-m", "not failover", *session.posargs)
+
+
+@nox.session(python=MAIN_PYTHON)
+@nox.parametrize(
+    ("suite", "build"),
+    [(suite, build) for build in BUILDS for suite in PEER_SUITES],
+    ids=[
+        suite + ("" if build == "pure" else f"-{build}")
+        for build in BUILDS
+        for suite in PEER_SUITES
+    ],
+)
+def peers(session: nox.Session, suite: str, build: str) -> None:
+    """Run a peer's own session tests against coatcheck (see tests/peers/README.md);
+    ``peers(starlette)`` on the pure core, ``peers(starlette-compiled)`` on the compiled one."""
     adapter = "asgi" if suite == "starlette" else "wsgi"
     session.install(*(str(ROOT / "packages" / name) for name in ("core", adapter)))
     session.install("-r", f"requirements/peers-{suite}.txt")
+    _install_core_build(session, build)
     session.run("python", "-m", "tests.peers", suite)
 
 
@@ -192,6 +279,9 @@ def typecheck(session: nox.Session) -> None:
         "nox",
     )
     session.run("mypy", "--strict", *PYTHON_FILES)
+    # pyproject.toml checks as Python 3.10, the oldest supported, which skips the
+    # branches for newer ones (`Watchdog.run` on 3.11+): the packages again, as the newest.
+    session.run("mypy", "--strict", "--python-version", PYTHONS[-1], "packages")
 
 
 @nox.session
@@ -222,6 +312,23 @@ def build(session: nox.Session) -> None:
             session.error("; ".join(problems))
         session.log(f"{wheel.name} and {sdist.name} hold LICENSE; the wheel holds py.typed")
         _install_and_import(session, wheel, wheels, DIST / "venvs" / name)
+
+    # The core's compiled wheel, for this machine's Python: built, checked, installed alone.
+    outdir = DIST / "core-compiled"
+    # From the sdist, as `pip install --no-binary coatcheck` does: the tree stays clean.
+    session.run("python", "-m", "build", "--outdir", str(outdir), "packages/core", env=COMPILE_CORE)
+    compiled = _one(session, outdir, "*.whl")
+    session.run("twine", "check", "--strict", str(compiled))
+    venv = DIST / "venvs" / "core-compiled"
+    _install_and_import(session, compiled, wheels, venv)
+    session.run(str(venv / "bin" / "python"), "-c", _COMPILED_CHECK, external=True)
+
+
+_COMPILED_CHECK = """
+import importlib.machinery, coatcheck._exchange as exchange
+assert exchange.__file__.endswith(tuple(importlib.machinery.EXTENSION_SUFFIXES)), exchange.__file__
+print("compiled:", exchange.__file__)
+"""
 
 
 def _one(session: nox.Session, folder: Path, pattern: str) -> Path:
@@ -366,5 +473,6 @@ def bench(session: nox.Session) -> None:
     _debian_package(session, "valgrind", "valgrind")
     _install_packages(session)
     session.install("-r", "requirements/bench.txt")
+    _install_core_build(session, os.environ.get("COATCHECK_BUILD", "compiled"))
     arguments = session.posargs or ["--groups", "asgi,wsgi,memory,e2e,instructions"]
     session.run("python", "-m", "benchmarks", *arguments)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.machinery
 import importlib.metadata
+import importlib.util
 import os
 import platform
 from collections.abc import Sequence
@@ -43,6 +45,18 @@ def _versions() -> str:
         except importlib.metadata.PackageNotFoundError:
             continue
     return ", ".join(found)
+
+
+def _core_build() -> str:
+    """Which build of the core the run imported: pure Python, or compiled by mypyc."""
+    spec = importlib.util.find_spec("coatcheck._exchange")
+    origin = spec.origin if spec is not None else None
+    if origin and origin.endswith(tuple(importlib.machinery.EXTENSION_SUFFIXES)):
+        return (
+            "compiled by mypyc (the optional build; `COATCHECK_BUILD=pure nox -s bench` "
+            "measures the pure one)"
+        )
+    return "pure Python"
 
 
 def _fmt(value: float | None, pattern: str) -> str:
@@ -194,7 +208,8 @@ def render(
         "Phases: " + ", ".join(f"{name} {seconds:.0f} s" for name, seconds in results.phases) + ".",
         "",
         f"Machine: {os.cpu_count()} CPUs, {platform.system()} {platform.release()}, "
-        f"Python {platform.python_version()}. Versions: {_versions()}.",
+        f"Python {platform.python_version()}. Versions: {_versions()}. "
+        f"The coatcheck core: {_core_build()}.",
         "",
         "How to read this: every app of a framework is the same app (Starlette, Flask, ...), "
         "bare or with one session layer, called in-process (a prepared scope/environ, no "
