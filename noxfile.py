@@ -107,12 +107,15 @@ def _install_packages(session: nox.Session, *, editable: bool = False) -> None:
 _compiled_wheels: dict[str, Path] = {}
 
 
-def _compiled_core(session: nox.Session) -> str:
+def _compiled_core(session: nox.Session) -> str | None:
     """The core's compiled wheel for the session's Python, built once per nox run (mypyc
-    takes about a minute); it also builds under ``--install-only``."""
+    takes about a minute); it also builds under ``--install-only``, and ``None`` under
+    ``--no-install``, where the virtual environment keeps what it has."""
     tag = session.run_install(
         "python", "-c", "import sys; print(sys.implementation.cache_tag)", silent=True
     )
+    if tag is None:
+        return None
     key = str(tag).strip()
     wheel = _compiled_wheels.get(key)
     if wheel is None or not wheel.exists():
@@ -147,7 +150,8 @@ def _compiled_core(session: nox.Session) -> str:
 def _install_core_build(session: nox.Session, build: str) -> None:
     """Put the core's ``build`` in place of the one installed, and tell the tests."""
     core = _compiled_core(session) if build == "compiled" else str(ROOT / "packages" / "core")
-    session.install("--force-reinstall", "--no-deps", core)
+    if core is not None:
+        session.install("--force-reinstall", "--no-deps", core)
     session.env["COATCHECK_BUILD"] = build
 
 
@@ -195,7 +199,8 @@ def _run_pytest(session: nox.Session) -> None:
 def tests(session: nox.Session) -> None:
     """Run the test suite on every supported Python (browser and fault tests on 3.11 only).
 
-    ``nox -s tests-3.12`` picks one Python.
+    ``nox -s tests-3.12`` picks one Python. On 3.11 a whole-suite run also runs the peers'
+    suites and, on the core's compiled build, the suite again (``tests_compiled``).
     """
     _debian_package(session, "redis-server", "redis-server")
     _debian_package(session, "wrk", "wrk")  # tests/benchmarks: the harness's load generator
