@@ -148,10 +148,15 @@ def _compiled_core(session: nox.Session) -> str | None:
 
 
 def _install_core_build(session: nox.Session, build: str) -> None:
-    """Put the core's ``build`` in place of the one installed, and tell the tests."""
-    core = _compiled_core(session) if build == "compiled" else str(ROOT / "packages" / "core")
-    if core is not None:
-        session.install("--force-reinstall", "--no-deps", core)
+    """Put the core's ``build`` in place, and tell the tests which one it is.
+
+    The pure build is already there: pip reinstalls a local folder on every install, so
+    the session's install of ``packages/core`` replaced a compiled core left in its venv.
+    """
+    if build == "compiled":
+        wheel = _compiled_core(session)
+        if wheel is not None:
+            session.install("--force-reinstall", "--no-deps", wheel)
     session.env["COATCHECK_BUILD"] = build
 
 
