@@ -29,6 +29,7 @@ Run = Callable[[Headers], Headers]
 
 CASES: list[Headers] = [
     [],
+    [("Cache-Control", "private"), ("X-Frame-Options", "DENY")],
     [("Vary", "Accept-Encoding")],
     [("Vary", "Accept"), ("Vary", "Origin")],
     [("Vary", "cookie")],

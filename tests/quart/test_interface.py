@@ -604,3 +604,23 @@ async def test_settings_never_show_a_secret() -> None:
     await app.test_client().get("/incr")
     for shown in (repr(interface), repr(interface.manager_for(app)), repr(interface.config)):
         assert SECRET not in shown and "an older secret" not in shown
+
+
+async def test_quart_saving_again_after_a_later_failure_sends_the_same_cookie() -> None:
+    store = RecordingStore(MemoryStore())
+    app = make_app(store, PROPAGATE_EXCEPTIONS=False)
+    failures: list[object] = []
+
+    @quart.request_finished.connect_via(app)
+    async def explode(sender: quart.Quart, response: object, **extra: Any) -> None:
+        # Fails after save_session ran: Quart builds an error response and saves again.
+        if not failures:
+            failures.append(response)
+            raise RuntimeError("finished badly")
+
+    client = app.test_client()
+    response = await client.get("/incr")
+    assert response.status_code == 500
+    assert len(set_cookies(response)) == 1
+    assert dict(store.counts) == {"save": 1}
+    assert await text(await client.get("/read")) == "1"

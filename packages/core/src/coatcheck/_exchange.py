@@ -83,9 +83,10 @@ from ._errors import (
     SessionStoreError,
     SessionTooLarge,
 )
+from ._finished import FinishedOwner
 from ._forwarding import open_forward, seal_forward
 from ._identity import family_of, session_id, subject_family, subject_of
-from ._session import Session
+from ._session import Session, hand_over
 from ._settings import Settings
 from ._store import Delta, Forwarded, SessionStore, StoredState
 
@@ -185,6 +186,7 @@ class Exchange:
         "_cacheable",
         "_commit",
         "_cookie_source",
+        "_decided",
         "_envelope",
         "_extended_loaded",
         "_forward_authenticated",
@@ -234,6 +236,7 @@ class Exchange:
     _record: tuple[float, str] | None
     _commit: _Commit
     _result: Any
+    _decided: SessionStatus | None
     _loaded_texts: Mapping[str, str]
     _loaded_text: str
     _loaded_values: Mapping[str, Any]
@@ -289,9 +292,41 @@ class Exchange:
     def _move(self, event: Event) -> None:
         """The one writer of the phase: follow `TRANSITIONS`, or fail for good."""
         try:
-            self._phase = _NEXT[self._phase][event]
+            phase = self._phase = _NEXT[self._phase][event]
         except KeyError:
             raise self._misuse(f"take {event.value!r}") from None
+        if phase is DONE and self.loaded:
+            self._let_go()
+
+    def _let_go(self) -> None:
+        """Done, and loaded (it can never load again): the session records on its final
+        records from now on, so the two no longer reference each other (`_finished`)."""
+        settings = self._settings
+        decided = self._decided
+        hand_over(
+            self.session,
+            FinishedOwner(
+                status=self.status() if decided is None else decided,
+                session_key=self._session_key if self._has_id() else None,
+                authentication_time=(
+                    None if settings.subject_key is None else self.authentication_time()
+                ),
+                now=self.now,
+                subject_key=settings.subject_key,
+                default_permanent=settings.default_permanent,
+                accessed=self.accessed,
+                modified=self.modified,
+                forced=self.forced,
+                purged=self.purged,
+                renewed=self.renewed,
+                authenticated_now=settings.subject_key is not None and self.authenticated_now,
+                permanent=self.permanent,
+                handed_out=self.handed_out,
+                all_handed_out=self.all_handed_out,
+                created_at=self.created_at,
+                expires_at=self.expires_at,
+            ),
+        )
 
     def _misuse(self, attempt: str) -> ExchangeMisuseError:
         """Fail for good (the caller is at fault) and return the error to raise."""
@@ -383,9 +418,11 @@ class Exchange:
 
     def current_id(self) -> str | None:
         """The public id of the session's key as of now (`session_id`), if it has one."""
-        if self._settings.state_in_cookie or self.created_at is None:
-            return None
-        return session_id(self._session_key)
+        return session_id(self._session_key) if self._has_id() else None
+
+    def _has_id(self) -> bool:
+        """Whether the session has a public id: a server-side session, saved."""
+        return not self._settings.state_in_cookie and self.created_at is not None
 
     def _user_agent_text(self) -> str | None:
         source = getattr(self, "_user_agent", None)  # set only when given
@@ -599,6 +636,7 @@ class Exchange:
         self._loaded_text = "{}"
         self._loaded_values = _EMPTY
         self._permanent_loaded = self._settings.default_permanent
+        self._decided = None
         # The rest of the session's records (SessionOwner); it writes them only once loaded.
         self.forced = self.purged = self.renewed = self.all_handed_out = False
         self.permanent = None
@@ -768,12 +806,12 @@ class Exchange:
         subject, resubjected = self._subject_change() if with_subjects else (None, False)
         if settings.state_in_cookie:
             text, changed = self._text_changes(clean, empty)
-            status = self._status(changed, empty, resubjected)
+            status = self._decided = self._status(changed, empty, resubjected)
             self._seal(decide(incoming, status, empty, extend), plan, text, subject)
             return None
         texts, removed = self._key_changes(clean)
         changed = bool(texts or removed) or self._flagged_change()
-        status = self._status(changed, empty, resubjected)
+        status = self._decided = self._status(changed, empty, resubjected)
         grace = keeps_old_key(
             grace=self._grace(),
             resubjected=resubjected,

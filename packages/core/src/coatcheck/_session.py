@@ -2,8 +2,9 @@
 
 A `Session` is a real ``dict`` subclass, so ``json.dumps``, Starlette's
 ``request.session`` and Flask code work unchanged. What happens to it in a request is
-recorded on its *owner* (`SessionOwner`): the request's `Exchange`, or, for a session
-built by hand (``Session({"a": 1})``), a small detached owner. The session records:
+recorded on its *owner* (`SessionOwner`): the request's `Exchange` (once that is done,
+its final records, `FinishedOwner`), or, for a session built by hand
+(``Session({"a": 1})``), a small detached owner. The session records:
 
 - ``accessed`` and ``modified``, following Starlette 1.x (reads mark accessed, mutating
   calls mark modified and accessed, ``mark_accessed()`` and ``mark_modified()``); a call
@@ -33,7 +34,7 @@ from ._decision import SessionStatus, status_of
 from ._errors import SessionCommittedError
 from ._identity import subject_of
 
-__all__ = ["IMMUTABLE_TYPES", "Session", "SessionOwner", "owner_of"]
+__all__ = ["IMMUTABLE_TYPES", "Session", "SessionOwner", "hand_over", "owner_of"]
 
 _MISSING: Any = object()
 IMMUTABLE_TYPES = frozenset({str, int, float, bool, type(None), bytes})
@@ -531,3 +532,8 @@ class Session(dict[str, Any]):
 def owner_of(session: Session) -> SessionOwner:
     """Whoever ``session`` records its use on (its exchange, or its detached owner)."""
     return session._owner
+
+
+def hand_over(session: Session, owner: SessionOwner) -> None:
+    """Make ``session`` record on ``owner`` from now on (a done exchange lets go of it)."""
+    session._owner = owner

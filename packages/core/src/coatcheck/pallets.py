@@ -13,6 +13,7 @@ needs none of it.
 
 from __future__ import annotations
 
+from ._pallets_headers import SENT_KEY, HeaderMap, add_session_headers
 from ._pallets_managers import (
     COOKIE_GETTERS,
     CookieGetters,
@@ -27,12 +28,15 @@ from ._tagged_json import TaggedJSON, Tagger
 
 __all__ = [
     "COOKIE_GETTERS",
+    "SENT_KEY",
     "CookieGetters",
+    "HeaderMap",
     "PalletsManagers",
     "PalletsSession",
     "PalletsSettings",
     "TaggedJSON",
     "Tagger",
+    "add_session_headers",
     "adopt",
     "reads_config_directly",
     "refusing_session",

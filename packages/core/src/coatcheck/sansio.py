@@ -23,6 +23,7 @@ from ._cookie_header import cookie_values
 from ._driver import CommandSource, run_commands, run_commands_async, run_one
 from ._errors import ExchangeMisuseError
 from ._exchange import TRANSITIONS, CookieSource, Event, Exchange, HeaderSource, Phase
+from ._finished import FinishedOwner
 from ._forwarding import Successor, open_forward, seal_forward
 from ._headers import merge_vary, session_headers, sets_cookie
 from ._identity import family_of, subject_family
@@ -60,6 +61,7 @@ __all__ = [
     "forwards",
     "indexes_subjects",
     "is_async_store",
+    "is_finished",
     "merge_vary",
     "open_forward",
     "performs_io",
@@ -78,8 +80,19 @@ __all__ = [
 def exchange_of(session: object) -> Exchange | None:
     """The `Exchange` a session belongs to, or ``None`` (a detached session, or not a
     coatcheck session at all). For integrators whose framework hands the session, not
-    the exchange, to the code that saves it (Flask's ``save_session``)."""
+    the exchange, to the code that saves it (Flask's ``save_session``).
+
+    Also ``None`` once the exchange of a loaded session is done: the session then lets
+    go of it, so that the two do not keep each other alive (`is_finished` tells that
+    case apart). Keep the exchange itself if you need it after the commit."""
     if not isinstance(session, Session):
         return None
     owner = owner_of(session)
     return owner if isinstance(owner, Exchange) else None
+
+
+def is_finished(session: object) -> bool:
+    """True for a session whose exchange is done and has let it go: its request is
+    committed and there is nothing left to save. Reading it still works; a change
+    raises `coatcheck.SessionCommittedError`."""
+    return isinstance(session, Session) and isinstance(owner_of(session), FinishedOwner)

@@ -36,8 +36,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping
 from contextlib import suppress
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
+import quart
 from quart.sessions import SessionInterface, SessionMixin
 
 from coatcheck import (
@@ -49,8 +50,15 @@ from coatcheck import (
     SessionStore,
     SessionStoreError,
 )
-from coatcheck.pallets import PalletsManagers, adopt, reads_config_directly, refusing_session
-from coatcheck.sansio import Exchange, exchange_of, session_headers
+from coatcheck.pallets import (
+    SENT_KEY,
+    PalletsManagers,
+    add_session_headers,
+    adopt,
+    reads_config_directly,
+    refusing_session,
+)
+from coatcheck.sansio import Exchange, exchange_of, is_finished
 
 from .._store_mode import AnyStore, StoreMode, command_runner, store_mode
 from ._serializer import QuartTaggedJSON
@@ -181,6 +189,14 @@ class QuartSessionInterface(SessionInterface):
         ``response`` is ``None`` after a websocket closed: see the module documentation.
         """
         exchange = exchange_of(session)
+        if exchange is None and is_finished(session):
+            # Saved already: Quart saves again when something after the save failed, and
+            # the error response needs the same headers. The done exchange let go of the
+            # session (`coatcheck.sansio.is_finished`); the scope kept what was sent.
+            sent = _request_scope().get(SENT_KEY)
+            if response is not None and sent is not None:
+                add_session_headers(response.headers, *sent)
+            return
         if exchange is None:
             manager = self.manager_for(app)
             if manager is None or not isinstance(session, Mapping):
@@ -194,14 +210,9 @@ class QuartSessionInterface(SessionInterface):
             await self._run_commands(exchange)
         if exchange.failed:
             return
-        set_cookie = exchange.set_cookie
-        if set_cookie is not None or exchange.vary:
-            headers = response.headers
-            edited = session_headers(
-                list(headers.items()), set_cookie, exchange.vary, exchange.cookie_name
-            )
-            headers.clear()
-            headers.extend(edited)
+        sent = (exchange.set_cookie, exchange.vary, exchange.cookie_name)
+        _request_scope()[SENT_KEY] = sent
+        add_session_headers(response.headers, *sent)
 
     async def _save_after_close(self, app: Quart, exchange: Exchange) -> None:
         """A closed websocket's session: save what needs no new cookie, log what is lost."""
@@ -258,3 +269,11 @@ def init_app(
     # Quart annotates the attribute with its own cookie interface's class.
     app.session_interface = interface  # type: ignore[assignment]
     return interface
+
+
+def _request_scope() -> dict[str, Any]:
+    """The current request's ASGI scope, or a throwaway dict outside a request context
+    (a session saved by hand)."""
+    if not quart.has_request_context():
+        return {}
+    return cast("dict[str, Any]", quart.request.scope)

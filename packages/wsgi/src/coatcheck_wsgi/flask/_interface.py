@@ -27,11 +27,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, cast
 
+import flask
 from flask.sessions import SessionInterface, SessionMixin
 
 from coatcheck import CookieStore, JSONSerializer, SessionConfig, SessionManager, SessionStore
-from coatcheck.pallets import PalletsManagers, adopt, reads_config_directly, refusing_session
-from coatcheck.sansio import exchange_of, is_async_store, run_commands, session_headers
+from coatcheck.pallets import (
+    SENT_KEY,
+    PalletsManagers,
+    add_session_headers,
+    adopt,
+    reads_config_directly,
+    refusing_session,
+)
+from coatcheck.sansio import exchange_of, is_async_store, is_finished, run_commands
 
 from ._serializer import FlaskTaggedJSON
 from ._session import FlaskSession
@@ -133,6 +141,15 @@ class FlaskSessionInterface(SessionInterface):
     def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
         """Commit the session and add its ``Set-Cookie`` and ``Vary`` to ``response``."""
         exchange = exchange_of(session)
+        if exchange is None and is_finished(session):
+            # Saved already: Flask saves again when something after the save failed, and
+            # the error response needs the same headers. The done exchange let go of the
+            # session (`coatcheck.sansio.is_finished`); the environ kept what was sent.
+            if flask.has_request_context():
+                sent = flask.request.environ.get(SENT_KEY)
+                if sent is not None:
+                    add_session_headers(response.headers, *sent)
+            return
         if exchange is None:
             # A session built by hand (not opened here) is written as a new session.
             manager = self.manager_for(app)
@@ -144,14 +161,10 @@ class FlaskSessionInterface(SessionInterface):
             run_commands(exchange, self._inline_store)
         if exchange.failed:
             return
-        set_cookie = exchange.set_cookie
-        if set_cookie is not None or exchange.vary:
-            headers = response.headers
-            edited = session_headers(
-                list(headers.items()), set_cookie, exchange.vary, exchange.cookie_name
-            )
-            headers.clear()
-            headers.extend(edited)
+        sent = (exchange.set_cookie, exchange.vary, exchange.cookie_name)
+        if flask.has_request_context():
+            flask.request.environ[SENT_KEY] = sent
+        add_session_headers(response.headers, *sent)
 
     # -- managers ------------------------------------------------------------------------
 
