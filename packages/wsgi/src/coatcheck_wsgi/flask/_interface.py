@@ -25,7 +25,7 @@ How a Flask request goes
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import flask
 from flask.sessions import SessionInterface, SessionMixin
@@ -145,10 +145,9 @@ class FlaskSessionInterface(SessionInterface):
             # Saved already: Flask saves again when something after the save failed, and
             # the error response needs the same headers. The done exchange let go of the
             # session (`coatcheck.sansio.is_finished`); the environ kept what was sent.
-            if flask.has_request_context():
-                sent = flask.request.environ.get(SENT_KEY)
-                if sent is not None:
-                    add_session_headers(response.headers, *sent)
+            sent = _request_environ().get(SENT_KEY)
+            if sent is not None:
+                add_session_headers(response.headers, *sent)
             return
         if exchange is None:
             # A session built by hand (not opened here) is written as a new session.
@@ -162,8 +161,7 @@ class FlaskSessionInterface(SessionInterface):
         if exchange.failed:
             return
         sent = (exchange.set_cookie, exchange.vary, exchange.cookie_name)
-        if flask.has_request_context():
-            flask.request.environ[SENT_KEY] = sent
+        _request_environ()[SENT_KEY] = sent
         add_session_headers(response.headers, *sent)
 
     # -- managers ------------------------------------------------------------------------
@@ -193,3 +191,11 @@ def init_app(
     interface = FlaskSessionInterface(store, config)
     app.session_interface = interface
     return interface
+
+
+def _request_environ() -> dict[str, Any]:
+    """The current request's WSGI environ, or a throwaway dict outside a request context
+    (a session saved by hand)."""
+    if not flask.has_request_context():
+        return {}
+    return flask.request.environ
