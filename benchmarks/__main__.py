@@ -76,7 +76,7 @@ def _parser() -> argparse.ArgumentParser:
     add("--rounds", type=int, help="in-process rounds (default 25, quick 3)")
     add("--sample-ms", type=float, help="target duration of one sample (default 40, quick 10)")
     add("--requests", type=int, help="fixed requests per sample (no calibration)")
-    add("--command-requests", type=int, default=50, help="requests of the Redis counting pass")
+    add("--command-requests", type=int, default=200, help="requests of the Redis counting passes")
     add("--memory-requests", type=int, help="untouched requests under tracemalloc")
     add("--churn-sessions", type=int, help="sessions in the MemoryStore churn")
     add("--e2e-seconds", type=int, default=1, help="seconds per load run")

@@ -55,8 +55,9 @@ class InProcessSettings:
     """A fixed request count per sample (skips calibration), e.g. for a smoke run."""
     min_requests: int = 20
     max_requests: int = 20_000
-    command_requests: int = 50
-    """Requests over which Redis commands are counted."""
+    command_requests: int = 200
+    """Requests over which Redis commands are counted (and, in a pass of their own, the
+    server's time is measured)."""
     scenarios: tuple[Scenario, ...] = tuple(Scenario)
     sizes: tuple[StateSize, ...] = tuple(StateSize)
 
@@ -185,6 +186,9 @@ def _count_commands(case: Case, driver: Driver, redis: BenchRedis, requests: int
         timing = driver.time(case.workload, requests)
     case.failures += timing.failures
     commands = counted[0]
+    with redis.timing(commands):
+        timing = driver.time(case.workload, requests)
+    case.failures += timing.failures
     case.commands = commands.sent_per_request
     case.executed = commands.executed_per_request
     case.command_detail = commands.detail()

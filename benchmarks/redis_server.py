@@ -30,6 +30,8 @@ class Commands:
         self.sent = sent
         self.scripted = executed - sent
         self.requests = requests
+        self.server_micros: float | None = None
+        """The server's own time per request, in microseconds (see `BenchRedis.timing`)."""
 
     def _per_request(self, counts: Counter[str]) -> str:
         parts = []
@@ -49,10 +51,13 @@ class Commands:
         return (sum(self.sent.values()) + sum(self.scripted.values())) / self.requests
 
     def detail(self) -> str:
-        """``EVALSHA + HGETALL [EXPIRE + HSET]``: sent, and what scripts ran in brackets."""
+        """``EVALSHA + HGETALL [EXPIRE + HSET], 31 µs``: sent, what scripts ran in
+        brackets, and the server's time per request once measured."""
         text = self._per_request(self.sent) or "none"
         if self.scripted:
             text += f" [{self._per_request(self.scripted)}]"
+        if self.server_micros is not None and self.sent:
+            text += f", {self.server_micros:.0f} \u00b5s"
         return text
 
 
@@ -104,6 +109,24 @@ class BenchRedis:
             yield counted
             sent = Counter({n: c for n, c in monitor.take().items() if n not in _ADMIN})
         counted.append(Commands(sent, self._executed(), requests))
+
+    @contextlib.contextmanager
+    def timing(self, commands: Commands) -> Iterator[None]:
+        """Measure the server's own time per request over the block, which makes
+        ``commands.requests`` requests like those ``commands`` counted, into
+        ``commands.server_micros``: ``INFO commandstats`` time of the commands the client
+        sent (a script's time includes what it ran). A pass of its own, without
+        ``MONITOR``, whose feed would bill every command a script runs to the script."""
+        self._admin.config_resetstat()
+        yield
+        stats = self._admin.info("commandstats")
+        total = 0.0
+        for name, count in commands.sent.items():
+            fields = stats.get(f"cmdstat_{name.lower()}")
+            if fields and int(fields["calls"]):
+                # A command both sent and run by scripts: the sent share of its time.
+                total += float(fields["usec"]) * min(1.0, count / int(fields["calls"]))
+        commands.server_micros = total / commands.requests
 
     def close(self) -> None:
         """Close the admin connection, stop the replica and the proxies."""

@@ -249,9 +249,10 @@ def render(
                 "",
                 "## Redis commands per request",
                 "",
-                "Small state; the commands the client sent, and [those Lua scripts ran]. The "
-                "last column is how many times as many requests per second as the "
-                "reference serves in the read scenario (small / medium state).",
+                "Small state; the commands the client sent, [those Lua scripts ran], and the "
+                "server's own time per request (`INFO commandstats`, a pass without "
+                "`MONITOR`). The last column is how many times as many requests per second "
+                "as the reference serves in the read scenario (small / medium state).",
                 "",
                 *redis,
             ]

@@ -55,6 +55,21 @@ def _row(report: str, start: str) -> str:
     return next(line for line in report.splitlines() if line.startswith(start))
 
 
+def _commands(report: str, app: str) -> list[str]:
+    """The cells of ``app``'s row of the Redis commands table, each checked to end with
+    the server's time per request and given without it."""
+    row = _row(report.split("## Redis commands per request", 1)[1], f"| {app} |")
+    cells = []
+    for cell in row.split(" | ")[1:-1]:
+        if cell in ("none", "\u2013"):
+            cells.append(cell)
+            continue
+        commands, _, micros = cell.rpartition(", ")
+        assert micros.endswith(" \u00b5s") and float(micros.split()[0]) > 0, cell
+        cells.append(commands)
+    return cells
+
+
 def test_a_tiny_in_process_run_writes_the_tables_and_the_chart(tmp_path: Path) -> None:
     _run_harness(
         "--groups", "asgi,wsgi,memory",
@@ -84,9 +99,11 @@ def test_a_tiny_in_process_run_writes_the_tables_and_the_chart(tmp_path: Path) -
     if shutil.which("redis-server"):
         # starsessions (autoload) reads and writes Redis on every request; a coatcheck
         # read is one command, throttled or not; min_replicas_ack adds a WAIT to writes.
-        assert _row(report, "| starsessions-redis | GET + SET | GET + SET |")
-        assert _row(report, "| **coatcheck-asgi-redis** | HGETALL | HGETALL |")
-        assert _row(report, "| **coatcheck-asgi-redis-throttled** | HGETALL | HGETALL |")
+        # Each cell ends with the server's own time per request.
+        assert _commands(report, "starsessions-redis")[:2] == ["GET + SET", "GET + SET"]
+        assert _commands(report, "**coatcheck-asgi-redis**")[:2] == ["HGETALL", "HGETALL"]
+        throttled_commands = _commands(report, "**coatcheck-asgi-redis-throttled**")
+        assert throttled_commands[:2] == ["HGETALL", "HGETALL"]
         assert "WAIT" in _row(report, "| **coatcheck-flask-redis-ack1** | \u2013 |")
         assert _row(report, "| **coatcheck-asgi-redis-rtt2ms** | starsessions-redis-rtt2ms |")
     else:
@@ -204,6 +221,8 @@ def test_commands_run_by_scripts_are_told_apart_from_those_sent() -> None:
     assert commands.sent_per_request == 2
     assert commands.executed_per_request == 5.5
     assert commands.detail() == "EVALSHA + HGETALL [EXPIRE + 0.5\u00d7HMGET + 2\u00d7HSET]"
+    commands.server_micros = 31.4
+    assert commands.detail().endswith("2\u00d7HSET], 31 \u00b5s")
 
 
 def test_instruction_counts_are_compared_over_the_bare_app() -> None:

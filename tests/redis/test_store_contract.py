@@ -195,6 +195,24 @@ async def test_large_sessions_are_written_in_one_command(
     assert (await call(store.load(key, now=now))).state == expected
 
 
+@pytest.mark.parametrize("changed_count", [0, 1, 499, 500, 501, 1000, 1001])
+async def test_a_delta_at_the_edges_of_a_chunk_is_applied_whole(
+    store: RedisStore | AsyncRedisStore, changed_count: int
+) -> None:
+    # The update script sends the expiry with the first chunk of pairs (500 of them) and
+    # the rest in further calls: every pair lands, on either side of the edge.
+    state = {"kept": "1", "gone": "2"}
+    changed = {f"new{index}": str(index) for index in range(changed_count)}
+    key, now = new_key(), time.time()
+    await call(store.save(key, state, ttl=60, now=now))
+    delta = Delta(changed, frozenset({"gone"}))
+    assert await call(store.update(key, {}, delta, ttl=120, now=now + 1)) is True
+    loaded = await call(store.load(key, now=now + 100))
+    assert loaded is not None
+    assert loaded.state == {"kept": "1", **changed}
+    assert loaded.expires_at == pytest.approx(now + 121, abs=0.002)
+
+
 async def test_store_keys_are_the_family_and_the_public_id_of_session_keys(
     store: RedisStore | AsyncRedisStore, deployment: Deployment, key_prefix: str
 ) -> None:
