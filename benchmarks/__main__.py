@@ -38,7 +38,7 @@ from .report import RunInfo, draw_chart, render
 from .scenarios import Scenario, StateSize
 from .targets import check_targets
 
-__all__ = ["main"]
+__all__ = ["INSTRUCTION_REDIS_APPS", "instruction_apps", "main"]
 
 logger = logging.getLogger("benchmarks")
 GROUPS = ("asgi", "wsgi", "memory", "e2e", "instructions")
@@ -52,6 +52,8 @@ END_TO_END_APPS = (
     "asgi-bare", "starlette", "coatcheck-asgi-cookie", "starsessions-redis",
     "coatcheck-asgi-redis", "flask-bare", "flask-session", "coatcheck-flask-cookie",
 )  # fmt: skip
+INSTRUCTION_REDIS_APPS = ("coatcheck-asgi-redis", "coatcheck-flask-redis")
+"""The Redis rows counted under callgrind (with their references): the plain ones."""
 CHURN_SECONDS_PER_SESSION = 0.025
 
 
@@ -107,9 +109,14 @@ def _select(specs: Sequence[AppSpec], patterns: list[str] | None) -> list[AppSpe
     return [s for s in specs if s in chosen or (s.is_floor and s.framework in frameworks)]
 
 
-def _counted(catalogue: Sequence[AppSpec], chosen: Sequence[AppSpec]) -> list[AppSpec]:
-    """The ``chosen`` apps without Redis, with the apps they are compared with."""
-    ours = [s for s in chosen if not s.uses_redis and not s.is_floor]
+def instruction_apps(catalogue: Sequence[AppSpec], chosen: Sequence[AppSpec]) -> list[AppSpec]:
+    """The ``chosen`` apps without Redis and the plain Redis ones, with the apps they are
+    compared with."""
+    ours = [
+        s
+        for s in chosen
+        if not s.is_floor and (not s.uses_redis or s.name in INSTRUCTION_REDIS_APPS)
+    ]
     wanted = {s.name for s in ours} | {s.reference for s in ours}
     floors = {s.framework for s in ours}
     return [s for s in catalogue if s.name in wanted or (s.is_floor and s.framework in floors)]
@@ -151,8 +158,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.instructions:
         from .instructions import count_instructions, instruction_table
 
-        counted = _counted(catalogue, _select(catalogue, patterns))
-        counts = count_instructions(counted, scenarios, args.instruction_requests)
+        counted = instruction_apps(catalogue, _select(catalogue, patterns))
+        needs_redis = any(s.uses_redis for s in counted)
+        with redis_server() if needs_redis else contextlib.nullcontext() as redis:
+            url = redis.url if redis else None
+            counts = count_instructions(counted, scenarios, args.instruction_requests, url)
         print(instruction_table(counted, counts))
         return 0
     groups = _csv(args.groups)
@@ -194,7 +204,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = datetime.now(timezone.utc)
     began = time.perf_counter()
     timed = [spec for specs in in_process.values() for spec in specs]
-    needs_redis = any(s.uses_redis for s in (*timed, *memory, *served))
+    counted = []
+    if "instructions" in groups:
+        counted = instruction_apps(catalogue, [s for s in selected if s.coatcheck])
+        if counted and shutil.which("valgrind") is None:
+            results.notes.append("valgrind is not installed: no instruction counts")
+            counted = []
+    needs_redis = any(s.uses_redis for s in (*timed, *memory, *served, *counted))
     with redis_server() if needs_redis else contextlib.nullcontext() as redis:
         if needs_redis and redis is None:
             results.notes.append("redis-server is not installed: every Redis app is skipped")
@@ -217,15 +233,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if served:
             with _phase(results, f"end to end: {len(served)} apps, {e2e_settings.rounds} rounds"):
                 results.served = run_end_to_end(served, e2e_settings, redis_url)
-    if "instructions" in groups:
-        counted = _counted(catalogue, [s for s in selected if s.coatcheck])
-        if shutil.which("valgrind") is None:
-            results.notes.append("valgrind is not installed: no instruction counts")
-        elif counted:
+        if counted:
             from .instructions import count_instructions, instruction_table
 
+            requests = args.instruction_requests
             with _phase(results, f"instructions: {len(counted)} apps under callgrind"):
-                counts = count_instructions(counted, scenarios, args.instruction_requests)
+                counts = count_instructions(counted, scenarios, requests, redis_url)
                 results.instructions = instruction_table(counted, counts)
 
     args.output.mkdir(parents=True, exist_ok=True)

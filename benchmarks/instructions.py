@@ -4,9 +4,10 @@ other work on a busy machine cannot move (unlike time).
 The selected apps run in one Python process under ``valgrind --tool=callgrind
 --dump-before=os_getppid``: each case is warmed up, then ``os.getppid()`` closes one
 dump, the case makes ``requests`` requests, and ``os.getppid()`` closes the next, which
-holds those requests alone. Instructions are not time (a C extension, a cache miss or
-the Redis server's work weigh differently), so this cross-checks the timed ratios of the
-CPU-bound rows (cookie and memory stores); it says nothing about waiting on Redis.
+holds those requests alone. Instructions are not time (a C extension or a cache miss
+weigh differently), so this cross-checks the timed ratios of the CPU-bound rows (cookie
+and memory stores). For a Redis row it counts the client's side alone, which the timed
+rows cannot separate from the server's work and the waiting for it.
 
     python -m benchmarks --instructions --apps coatcheck-asgi-cookie,starlette --scenarios read
 """
@@ -34,13 +35,15 @@ _TOTAL = re.compile(rb"^(?:summary|totals): (\d+)", re.MULTILINE)
 
 
 def _child(argv: Sequence[str]) -> None:
-    """Runs under callgrind (``REQUESTS SCENARIO,... APP...``): two dumps per case."""
-    requests, scenarios, names = int(argv[0]), [Scenario(s) for s in argv[1].split(",")], argv[2:]
+    """Runs under callgrind (``REQUESTS SCENARIO,... REDIS_URL APP...``, the URL ``-``
+    when there is no Redis): two dumps per case."""
+    requests, scenarios = int(argv[0]), [Scenario(s) for s in argv[1].split(",")]
+    redis_url, names = (None if argv[2] == "-" else argv[2]), argv[3:]
     loop = asyncio.new_event_loop()
     settings = InProcessSettings()
     cases = []
     for name in names:
-        run = build_run(app_named(name), BuildContext(), loop)
+        run = build_run(app_named(name), BuildContext(redis_url=redis_url), loop)
         if run.driver is None:
             raise SystemExit(f"{name}: {run.note}")
         seeds = seed_sessions(run, settings)
@@ -59,16 +62,20 @@ def _child(argv: Sequence[str]) -> None:
 
 
 def count_instructions(
-    specs: Sequence[AppSpec], scenarios: Sequence[Scenario], requests: int = 300
+    specs: Sequence[AppSpec],
+    scenarios: Sequence[Scenario],
+    requests: int = 300,
+    redis_url: str | None = None,
 ) -> dict[tuple[str, Scenario, StateSize], float]:
-    """Instructions per request of each case (Redis apps are left out)."""
-    names = [spec.name for spec in specs if not spec.uses_redis]
+    """Instructions per request of each case; Redis apps talk to ``redis_url`` (and are
+    left out without one). A Redis app's count is its client side alone."""
+    names = [spec.name for spec in specs if redis_url is not None or not spec.uses_redis]
     with tempfile.TemporaryDirectory(prefix="coatcheck-bench-callgrind-") as directory:
         completed = subprocess.run(
             ["valgrind", "--tool=callgrind", "--dump-before=os_getppid",
              f"--callgrind-out-file={directory}/callgrind.out", "--log-file=/dev/null",
              sys.executable, "-m", "benchmarks.instructions", str(requests),
-             ",".join(s.value for s in scenarios), *names],
+             ",".join(s.value for s in scenarios), redis_url or "-", *names],
             capture_output=True, check=True, text=True,
         )  # fmt: skip
         cases = json.loads(completed.stdout.strip().splitlines()[-1])

@@ -249,10 +249,12 @@ def render(
                 "",
                 "## Redis commands per request",
                 "",
-                "Small state; the commands the client sent, [those Lua scripts ran], and the "
+                "Small state; the commands the client sent, [those Lua scripts ran], the "
                 "server's own time per request (`INFO commandstats`, a pass without "
-                "`MONITOR`). The last column is how many times as many requests per second "
-                "as the reference serves in the read scenario (small / medium state).",
+                "`MONITOR`) and how long the client process sat idle per request in that "
+                "pass (wall time less CPU time: waiting for a reply that was not there yet "
+                "puts it to sleep). The last column is how many times as many requests per "
+                "second as the reference serves in the read scenario (small / medium state).",
                 "",
                 *redis,
             ]
@@ -261,12 +263,13 @@ def render(
             "",
             "## Instructions per request (callgrind)",
             "",
-            "The cookie and memory rows again, counted under `valgrind --tool=callgrind` in "
-            "one process after the timed groups (many requests per case, after a warm-up): "
-            "a figure other work on the machine cannot move, so it tells a real miss of a "
-            "CPU-bound target from noise. Instructions are not time (C extensions, cache "
-            "misses and the allocator weigh differently), and a case's count includes the "
-            "garbage collections it triggers.",
+            "The cookie and memory rows again, and the plain Redis rows, counted under "
+            "`valgrind --tool=callgrind` in one process after the timed groups (many "
+            "requests per case, after a warm-up): a figure other work on the machine cannot "
+            "move, so it tells a real miss of a CPU-bound target from noise. A Redis row "
+            "counts the client alone (not the server's work, not the waiting). "
+            "Instructions are not time (C extensions, cache misses and the allocator weigh "
+            "differently), and a case's count includes the garbage collections it triggers.",
             "",
             results.instructions,
         ]

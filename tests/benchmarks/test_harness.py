@@ -57,15 +57,16 @@ def _row(report: str, start: str) -> str:
 
 def _commands(report: str, app: str) -> list[str]:
     """The cells of ``app``'s row of the Redis commands table, each checked to end with
-    the server's time per request and given without it."""
+    the server's time and the client's idle time per request, and given without them."""
     row = _row(report.split("## Redis commands per request", 1)[1], f"| {app} |")
     cells = []
     for cell in row.split(" | ")[1:-1]:
         if cell in ("none", "\u2013"):
             cells.append(cell)
             continue
-        commands, _, micros = cell.rpartition(", ")
-        assert micros.endswith(" \u00b5s") and float(micros.split()[0]) > 0, cell
+        commands, server, idle = cell.rsplit(", ", 2)
+        assert server.endswith(" \u00b5s server") and float(server.split()[0]) > 0, cell
+        assert idle.endswith(" \u00b5s idle") and float(idle.split()[0]) >= 0, cell
         cells.append(commands)
     return cells
 
@@ -222,7 +223,24 @@ def test_commands_run_by_scripts_are_told_apart_from_those_sent() -> None:
     assert commands.executed_per_request == 5.5
     assert commands.detail() == "EVALSHA + HGETALL [EXPIRE + 0.5\u00d7HMGET + 2\u00d7HSET]"
     commands.server_micros = 31.4
-    assert commands.detail().endswith("2\u00d7HSET], 31 \u00b5s")
+    assert commands.detail().endswith("2\u00d7HSET], 31 \u00b5s server")
+    commands.idle_micros = 40.6
+    assert commands.detail().endswith("2\u00d7HSET], 31 \u00b5s server, 41 \u00b5s idle")
+
+
+def test_the_plain_redis_rows_are_counted_with_their_references_and_no_variant() -> None:
+    from benchmarks.__main__ import INSTRUCTION_REDIS_APPS, instruction_apps
+
+    catalogue = all_apps()
+    chosen = [spec for spec in catalogue if spec.coatcheck]
+
+    names = {spec.name for spec in instruction_apps(catalogue, chosen)}
+
+    assert set(INSTRUCTION_REDIS_APPS) <= names
+    assert {"starsessions-redis", "flask-session-redis", "asgi-bare", "flask-bare"} <= names
+    assert {"coatcheck-asgi-cookie", "starlette", "coatcheck-flask-cookie"} <= names
+    variants = ("-rtt1ms", "-rtt2ms", "-ack1", "-lazy", "-redis-throttled")
+    assert not [name for name in names if name.endswith(variants)]
 
 
 def test_instruction_counts_are_compared_over_the_bare_app() -> None:
