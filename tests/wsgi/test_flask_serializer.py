@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from flask.json.tag import JSONTag, TaggedJSONSerializer
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 from markupsafe import Markup
 
@@ -102,6 +102,62 @@ def test_tags_registered_on_the_tagger_apply() -> None:
     # As Flask's docs do it: app.session_interface.serializer.register(...)
     serializer.register(TagComplex, index=0)
     assert serializer.loads(serializer.dumps({"z": 1 + 2j})) == {"z": 1 + 2j}
+
+
+class TagNothing(JSONTag):
+    """A tag that never applies: registering it turns off the shortcut for plain data."""
+
+    key = " never"
+
+    def check(self, value: Any) -> bool:
+        return False
+
+
+def _tagging_every_value() -> FlaskTaggedJSON:
+    serializer = FlaskTaggedJSON(TaggedJSONSerializer())
+    serializer.register(TagNothing)
+    return serializer
+
+
+TAGGING_EVERY_VALUE = _tagging_every_value()
+
+
+plain_values = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text()),
+    lambda children: st.one_of(
+        st.lists(children, max_size=4), st.dictionaries(keys, children, max_size=2)
+    ),
+    max_leaves=12,
+)
+
+
+@given(st.one_of(plain_values, values))
+@example({" t": [1, 2]})
+@example([{"a": {" di": {}}}])
+def test_plain_data_skips_the_tags_and_gives_the_same_text(value: Any) -> None:
+    assert OURS.dumps(value) == TAGGING_EVERY_VALUE.dumps(value)
+
+
+def test_a_registered_tag_for_plain_dicts_still_applies() -> None:
+    class TagPoint(JSONTag):
+        key = " p"
+
+        def check(self, value: Any) -> bool:
+            return type(value) is dict and value.keys() == {"x", "y"}
+
+        def to_json(self, value: Any) -> Any:
+            return [value["x"], value["y"]]
+
+        def to_python(self, value: Any) -> Any:
+            return {"x": value[0], "y": value[1], "tagged": True}
+
+    serializer = FlaskTaggedJSON(TaggedJSONSerializer())
+    serializer.register(TagPoint, index=0)
+
+    text = serializer.dumps([{"x": 1, "y": 2}])
+
+    assert text == '[{" p":[1,2]}]'
+    assert serializer.loads(text) == [{"x": 1, "y": 2, "tagged": True}]
 
 
 @pytest.mark.parametrize("text", ['"x"y"', '"x\ny"', '"a\tb"', '"unterminated', '"x"junk'])

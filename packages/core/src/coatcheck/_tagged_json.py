@@ -32,6 +32,21 @@ _encode_str = json.encoder.encode_basestring
 _PLAIN_STRING = re.compile(r'"[^"\\\x00-\x1f]*"')
 
 
+def _is_plain(value: Any, tag_keys: Mapping[str, Any]) -> bool:
+    """Whether the framework's own tags leave ``value`` as it is: JSON's types exactly,
+    string keys, and no dict whose only key looks like a tag (those get wrapped)."""
+    kind = type(value)
+    if kind is str or kind is int or kind in _UNTAGGED:
+        return True
+    if kind is list:
+        return all(_is_plain(item, tag_keys) for item in value)
+    if kind is dict:
+        if len(value) == 1 and next(iter(value)) in tag_keys:
+            return False
+        return all(type(key) is str and _is_plain(item, tag_keys) for key, item in value.items())
+    return False
+
+
 class Tagger(Protocol):
     """What `TaggedJSON` needs of a ``flask.json.tag.TaggedJSONSerializer``."""
 
@@ -54,10 +69,11 @@ class TaggedJSON:
     ``DefaultJSONProvider.default``: dates, decimals, dataclasses).
     """
 
-    __slots__ = ("_json", "tagger")
+    __slots__ = ("_default_tags", "_json", "tagger")
 
     def __init__(self, tagger: Tagger, default: Callable[[Any], Any] | None = None) -> None:
         self.tagger = tagger
+        self._default_tags = _default_tags(tagger)
         # Keys sorted, so the same value always gives the same text; tagged objects are
         # untagged innermost first when reading, and NaN and the infinities round-trip,
         # as with the frameworks' own serializer.
@@ -78,7 +94,19 @@ class TaggedJSON:
             return int.__repr__(value)
         if kind in _UNTAGGED:
             return self._json.dumps(value)
+        if (kind is dict or kind is list) and self._untagged(value):
+            # Tagging would rebuild the same data, asking every tag about every item.
+            return self._json.dumps(value)
         return self._json.dumps(self.tagger.tag(value))
+
+    def _untagged(self, value: Any) -> bool:
+        """Whether tagging leaves ``value`` as it is: only the framework's own tags are
+        registered (an application's may match anything) and none of them applies."""
+        tagger: Any = self.tagger
+        order = getattr(tagger, "order", None)
+        if order is None or tuple(order) != self._default_tags:
+            return False
+        return _is_plain(value, tagger.tags)
 
     def loads(self, data: str) -> Any:
         """Decode the JSON text and turn tagged objects back into their types."""
@@ -96,3 +124,14 @@ class TaggedJSON:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.tagger!r})"
+
+
+def _default_tags(tagger: Tagger) -> tuple[Any, ...] | None:
+    """The tagger's tags if they are its class's defaults, in their order, else ``None``."""
+    order = getattr(tagger, "order", None)
+    defaults = getattr(type(tagger), "default_tags", None)
+    if order is None or defaults is None or len(order) != len(defaults):
+        return None
+    if any(type(tag) is not kind for tag, kind in zip(order, defaults, strict=True)):
+        return None
+    return tuple(order)
