@@ -43,6 +43,9 @@ __all__ = [
 ]
 
 logger = logging.getLogger("benchmarks")
+TIMED_BLOCKS = 10
+"""The blocks of the pass after the counting one: the server's time and the client's
+idle time per request are medians over them."""
 
 
 @dataclass(frozen=True)
@@ -57,7 +60,7 @@ class InProcessSettings:
     max_requests: int = 20_000
     command_requests: int = 200
     """Requests over which Redis commands are counted (and, in a pass of their own, the
-    server's time is measured)."""
+    server's time and the client's idle time are measured)."""
     scenarios: tuple[Scenario, ...] = tuple(Scenario)
     sizes: tuple[StateSize, ...] = tuple(StateSize)
 
@@ -186,9 +189,11 @@ def _count_commands(case: Case, driver: Driver, redis: BenchRedis, requests: int
         timing = driver.time(case.workload, requests)
     case.failures += timing.failures
     commands = counted[0]
-    with redis.timing(commands):
-        timing = driver.time(case.workload, requests)
-    case.failures += timing.failures
+    block = max(1, requests // TIMED_BLOCKS)
+    for _ in range(TIMED_BLOCKS):
+        with redis.timing(commands, block):
+            timing = driver.time(case.workload, block)
+        case.failures += timing.failures
     case.commands = commands.sent_per_request
     case.executed = commands.executed_per_request
     case.command_detail = commands.detail()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import shutil
+import statistics
 import tempfile
 import time
 from collections import Counter
@@ -31,12 +32,24 @@ class Commands:
         self.sent = sent
         self.scripted = executed - sent
         self.requests = requests
-        self.server_micros: float | None = None
-        """The server's own time per request, in microseconds (see `BenchRedis.timing`)."""
-        self.idle_micros: float | None = None
-        """How long the client process sat idle per request over the same pass (its wall
+        self.server_samples: list[float] = []
+        """The server's own time per request of each timed block, in microseconds (see
+        `BenchRedis.timing`)."""
+        self.idle_samples: list[float] = []
+        """How long the client process sat idle per request in each timed block (its wall
         time less its CPU time), in microseconds: waiting for replies that were not there
         yet when it asked for them."""
+
+    @property
+    def server_micros(self) -> float | None:
+        """The median of `server_samples` (``None`` before any)."""
+        return statistics.median(self.server_samples) if self.server_samples else None
+
+    @property
+    def idle_micros(self) -> float | None:
+        """The median of `idle_samples` (``None`` before any): a block in which the
+        machine preempted the process weighs no more than any other."""
+        return statistics.median(self.idle_samples) if self.idle_samples else None
 
     def _per_request(self, counts: Counter[str]) -> str:
         parts = []
@@ -62,10 +75,9 @@ class Commands:
         text = self._per_request(self.sent) or "none"
         if self.scripted:
             text += f" [{self._per_request(self.scripted)}]"
-        if self.server_micros is not None and self.sent:
-            text += f", {self.server_micros:.0f} \u00b5s server"
-            if self.idle_micros is not None:
-                text += f", {self.idle_micros:.0f} \u00b5s idle"
+        server, idle = self.server_micros, self.idle_micros
+        if server is not None and idle is not None and self.sent:
+            text += f", {server:.0f} \u00b5s server, {idle:.0f} \u00b5s idle"
         return text
 
 
@@ -119,29 +131,36 @@ class BenchRedis:
         counted.append(Commands(sent, self._executed(), requests))
 
     @contextlib.contextmanager
-    def timing(self, commands: Commands) -> Iterator[None]:
-        """Measure the server's own time per request over the block, which makes
-        ``commands.requests`` requests like those ``commands`` counted, into
-        ``commands.server_micros``: ``INFO commandstats`` time of the commands the client
-        sent (a script's time includes what it ran). A pass of its own, without
-        ``MONITOR``, whose feed would bill every command a script runs to the script.
+    def timing(self, commands: Commands, requests: int) -> Iterator[None]:
+        """Measure the block, which makes ``requests`` requests like those ``commands``
+        counted, into one sample of each of its timings:
 
-        The client's idle time goes into ``commands.idle_micros``: a reply that is not
-        there yet when the client asks for it puts the process to sleep, and on a virtual
-        machine waking it up costs more than the server's time itself."""
+        - the server's own time per request: the ``INFO commandstats`` time of the
+          commands the client sent (a script's time includes what it ran), in a block
+          without ``MONITOR``, whose feed would bill every command a script runs to the
+          script;
+        - the client's idle time per request: its wall time less its CPU time. A reply
+          that is not there yet when the client asks for it puts the process to sleep,
+          and on a virtual machine waking it up costs more than the server's time itself.
+
+        Time a pass as several short blocks: their medians shrug off a block in which
+        the machine preempted the client or the server.
+        """
         self._admin.config_resetstat()
         wall, cpu = time.perf_counter(), time.process_time()
         yield
         cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
-        commands.idle_micros = max(0.0, wall - cpu) / commands.requests * 1e6
         stats = self._admin.info("commandstats")
         total = 0.0
         for name, count in commands.sent.items():
             fields = stats.get(f"cmdstat_{name.lower()}")
             if fields and int(fields["calls"]):
-                # A command both sent and run by scripts: the sent share of its time.
-                total += float(fields["usec"]) * min(1.0, count / int(fields["calls"]))
-        commands.server_micros = total / commands.requests
+                # A command both sent and run by scripts: the sent share of its time (the
+                # counting pass may have made more requests than this block).
+                sent = count * requests / commands.requests
+                total += float(fields["usec"]) * min(1.0, sent / int(fields["calls"]))
+        commands.server_samples.append(total / requests)
+        commands.idle_samples.append(max(0.0, wall - cpu) / requests * 1e6)
 
     def close(self) -> None:
         """Close the admin connection, stop the replica and the proxies."""

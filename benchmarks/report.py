@@ -253,8 +253,9 @@ def render(
                 "server's own time per request (`INFO commandstats`, a pass without "
                 "`MONITOR`) and how long the client process sat idle per request in that "
                 "pass (wall time less CPU time: waiting for a reply that was not there yet "
-                "puts it to sleep). The last column is how many times as many requests per "
-                "second as the reference serves in the read scenario (small / medium state).",
+                "puts it to sleep), each the median over ten blocks of the pass. The last "
+                "column is how many times as many requests per second as the reference "
+                "serves in the read scenario (small / medium state).",
                 "",
                 *redis,
             ]

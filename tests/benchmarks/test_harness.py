@@ -222,9 +222,8 @@ def test_commands_run_by_scripts_are_told_apart_from_those_sent() -> None:
     assert commands.sent_per_request == 2
     assert commands.executed_per_request == 5.5
     assert commands.detail() == "EVALSHA + HGETALL [EXPIRE + 0.5\u00d7HMGET + 2\u00d7HSET]"
-    commands.server_micros = 31.4
-    assert commands.detail().endswith("2\u00d7HSET], 31 \u00b5s server")
-    commands.idle_micros = 40.6
+    commands.server_samples += [31.4, 90.0, 28.0]
+    commands.idle_samples += [40.6, 2.0, 300.0]
     assert commands.detail().endswith("2\u00d7HSET], 31 \u00b5s server, 41 \u00b5s idle")
 
 
