@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 from datetime import datetime, timezone
 from typing import Any
@@ -172,3 +173,60 @@ def test_text_that_is_not_one_json_value_is_refused(text: str) -> None:
 @pytest.mark.parametrize("value", [float("inf"), float("-inf"), [1.5, float("inf")]])
 def test_infinities_round_trip_as_in_flask(value: Any) -> None:
     assert OURS.loads(OURS.dumps(value)) == FLASK.loads(FLASK.dumps(value)) == value
+
+
+@given(values, st.sampled_from([(",", ":"), (", ", ": "), (" ,", " :")]))
+@example((1, 2), (",", ":"))
+@example({" di": {"a": 1}}, (", ", ": "))
+def test_reads_text_from_any_writer_as_flask_does(value: Any, separators: Any) -> None:
+    """Text written with other spacing (another writer's) is untagged where Flask's is."""
+    text = json.dumps(FLASK.tag(value), separators=separators, sort_keys=True)
+    assert same(OURS.loads(text), FLASK.loads(text))
+    assert same(OURS.loads_many({"k": text, "n": "1"})["k"], FLASK.loads(text))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{" t":[1,2]}',
+        '{ " t":[1,2]}',
+        '{\n" t":[1,2]}',
+        '{"\\u0020t":[1,2]}',
+        '[{"a":1},{" b":"eA=="}]',
+        '{"x":{" di":{" t__":[1]}}}',
+    ],
+)
+def test_tagged_objects_are_untagged_however_they_are_written(text: str) -> None:
+    assert same(OURS.loads(text), FLASK.loads(text))
+    texts = {"plain": '{"a":[1,{"b":2}]}', "tagged": text}
+    assert same(OURS.loads_many(texts)["tagged"], FLASK.loads(text))
+    assert OURS.loads_many(texts)["plain"] == {"a": [1, {"b": 2}]}
+
+
+def test_a_serializer_whose_default_tags_have_other_keys_still_untags() -> None:
+    """A tagger class whose own defaults add a tag (with a key unlike Flask's) writes and
+    reads through it: the shortcut for plain data does not skip a tag it cannot see."""
+
+    class TagAt(JSONTag):
+        key = "@set"
+
+        def check(self, value: Any) -> bool:
+            return isinstance(value, (set, frozenset))
+
+        def to_json(self, value: Any) -> Any:
+            return sorted(value)
+
+        def to_python(self, value: Any) -> Any:
+            return set(value)
+
+    tags = [TagAt, *TaggedJSONSerializer.default_tags]
+
+    class WithSets(TaggedJSONSerializer):
+        default_tags = tags
+
+    serializer = FlaskTaggedJSON(WithSets())
+    text = serializer.dumps({"s": {2, 1}})
+
+    assert text == '{"s":{"@set":[1,2]}}'
+    assert serializer.loads(text) == {"s": {1, 2}}
+    assert serializer.loads_many({"s": text}) == {"s": {"s": {1, 2}}}

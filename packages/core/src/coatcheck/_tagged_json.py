@@ -34,17 +34,34 @@ _PLAIN_STRING = re.compile(r'"[^"\\\x00-\x1f]*"')
 
 def _is_plain(value: Any, tag_keys: Mapping[str, Any]) -> bool:
     """Whether the framework's own tags leave ``value`` as it is: JSON's types exactly,
-    string keys, and no dict whose only key looks like a tag (those get wrapped)."""
-    kind = type(value)
-    if kind is str or kind is int or kind in _UNTAGGED:
-        return True
-    if kind is list:
-        return all(_is_plain(item, tag_keys) for item in value)
-    if kind is dict:
-        if len(value) == 1 and next(iter(value)) in tag_keys:
+    string keys, and no dict whose only key looks like a tag (those get wrapped).
+
+    A walk with its own stack, so that a leaf costs a type check rather than a call.
+    """
+    pending = [value]
+    while pending:
+        node = pending.pop()
+        kind = type(node)
+        if kind is dict:
+            if len(node) == 1 and next(iter(node)) in tag_keys:
+                return False
+            for key in node:
+                if type(key) is not str:
+                    return False
+            items = node.values()
+        elif kind is list:
+            items = node
+        else:
+            if kind is str or kind is int or kind in _UNTAGGED:
+                continue
             return False
-        return all(type(key) is str and _is_plain(item, tag_keys) for key, item in value.items())
-    return False
+        for item in items:
+            kind = type(item)
+            if kind is dict or kind is list:
+                pending.append(item)
+            elif not (kind is str or kind is int or kind in _UNTAGGED):
+                return False
+    return True
 
 
 class Tagger(Protocol):
