@@ -32,30 +32,23 @@ _encode_str = json.encoder.encode_basestring
 _PLAIN_STRING = re.compile(r'"[^"\\\x00-\x1f]*"')
 
 
-def _is_plain(value: Any, tag_keys: Mapping[str, Any]) -> bool:
-    """Whether the framework's own tags leave ``value`` as it is: JSON's types exactly,
-    string keys, and no dict whose only key looks like a tag (those get wrapped).
+def _is_plain(value: dict[Any, Any] | list[Any], tag_keys: Mapping[str, Any]) -> bool:
+    """Whether the framework's own tags leave a dict or list as it is: JSON's types
+    exactly, string keys, and no dict whose only key looks like a tag (those get wrapped).
 
     A walk with its own stack, so that a leaf costs a type check rather than a call.
     """
-    pending = [value]
+    pending: list[Any] = [value]
     while pending:
         node = pending.pop()
-        kind = type(node)
-        if kind is dict:
+        if type(node) is dict:
             if len(node) == 1 and next(iter(node)) in tag_keys:
                 return False
             for key in node:
                 if type(key) is not str:
                     return False
-            items = node.values()
-        elif kind is list:
-            items = node
-        else:
-            if kind is str or kind is int or kind in _UNTAGGED:
-                continue
-            return False
-        for item in items:
+            node = node.values()
+        for item in node:
             kind = type(item)
             if kind is dict or kind is list:
                 pending.append(item)
@@ -116,7 +109,7 @@ class TaggedJSON:
             return self._json.dumps(value)
         return self._json.dumps(self.tagger.tag(value))
 
-    def _untagged(self, value: Any) -> bool:
+    def _untagged(self, value: dict[Any, Any] | list[Any]) -> bool:
         """Whether tagging leaves ``value`` as it is: only the framework's own tags are
         registered (an application's may match anything) and none of them applies."""
         tagger: Any = self.tagger
