@@ -29,6 +29,11 @@ PYTHONS = ("3.10", "3.11", "3.12", "3.13")
 MAIN_PYTHON = "3.11"
 # Marks the other Pythons leave out (registered in pyproject.toml).
 MAIN_PYTHON_ONLY = "not browser and not faults and not failover"
+# pytest-xdist workers per suite run: one per core, at most four. Most tests wait on Redis
+# servers, subprocesses and timers, so two workers halve a run on a 2-core machine; more
+# than four would only start more Redis clusters at once. `-- -n 0` runs in one process
+# (for --pdb); a later -n wins.
+WORKERS = ("-n", str(min(os.cpu_count() or 1, 4)))
 DIST = ROOT / "dist"
 # Starlette's and Flask's own session tests (tests/peers/), each in its own venv.
 PEER_SUITES = ("starlette", "flask")
@@ -189,10 +194,11 @@ def _run_pytest(session: nox.Session) -> None:
     nothing to run, which is no failure; ``-- -m ''`` lifts the restriction.
     """
     if _is_main_python(session):
-        session.run("pytest", *session.posargs)
+        session.run("pytest", *WORKERS, *session.posargs)
         return
     session.run(
         "pytest",
+        *WORKERS,
         "-m",
         MAIN_PYTHON_ONLY,
         *session.posargs,
@@ -242,7 +248,7 @@ def tests_compiled(session: nox.Session) -> None:
     if not session.posargs:
         for suite in PEER_SUITES:
             session.notify(f"peers({suite}-compiled)", posargs=[])
-    session.run("pytest", "-m", "not failover", *session.posargs)
+    session.run("pytest", *WORKERS, "-m", "not failover", *session.posargs)
 
 
 @nox.session(python=MAIN_PYTHON)
